@@ -1,0 +1,49 @@
+# Build/test entry points for dataspace_abm (GNU make).
+# PYTHON=/path/to/python3.12+ may be set to choose the interpreter for .venv;
+# otherwise scripts/find_python.sh auto-detects one (PATH, then pyenv).
+
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    := results
+PYTEST_ARGS ?=
+
+.PHONY: all venv install run test lint format clean
+.DEFAULT_GOAL := test
+
+all: lint test
+
+venv install: $(STAMP)
+
+# The interpreter is looked up only when the venv actually needs (re)building.
+# If find_python.sh fails, its message goes to stderr and the recipe aborts.
+# An existing .venv is reused only if it is Python >= 3.12; otherwise it is recreated.
+$(STAMP): pyproject.toml
+	@set -e; \
+	if [ -x "$(VPY)" ] && "$(VPY)" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then \
+		echo "Reusing $(VENV) ($$("$(VPY)" -V 2>&1))"; \
+	else \
+		py="$$(bash scripts/find_python.sh)" || { echo "make: cannot create $(VENV): no suitable Python (see message above)" >&2; exit 1; }; \
+		echo "Creating $(VENV) with $$py ($$("$$py" -V 2>&1))"; \
+		rm -rf "$(VENV)"; \
+		"$$py" -m venv "$(VENV)"; \
+	fi
+	$(VPY) -m pip install -e '.[dev]'
+	@touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/dataspace-abm run --out $(OUT)
+
+test: $(STAMP)
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) $(OUT)

@@ -1,0 +1,118 @@
+"""What every run reports per step (MODEL.md section 6), computed from the state arrays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import equations as eq
+from .structure import LEVELS
+
+if TYPE_CHECKING:
+    from .model import HolarchyModel
+
+COLUMNS = (
+    "step",
+    "target",
+    "tracking_error",
+    "niche_error",
+    *(f"free_energy_{name}" for name in LEVELS),
+    "energy_action",
+    "energy_inference",
+    "energy_communication",
+    "energy_central",
+    "energy_total",
+    "energy_cumulative",
+    "landauer_floor",
+    "bits_up",
+    "bits_down",
+    "bits_lateral",
+    "bits_total",
+    "bits_cumulative",
+    "messages",
+    "peak_node_load",
+    "society_load",
+    "alive_cells",
+)
+
+
+def observed_means(model: HolarchyModel) -> list[np.ndarray]:
+    """Each level's true coarse-grained state over living cells, as an observer sees it."""
+    hol, levels = model.holarchy, model.state.levels
+    means = [levels[0].x]
+    weights = levels[0].alive.astype(float)
+    sums = levels[0].x * weights[:, None]
+    for level in range(1, len(levels)):
+        sums = np.add.reduceat(sums, hol.starts[level], axis=0)
+        weights = np.add.reduceat(weights, hol.starts[level])
+        means.append(sums / np.where(weights > 0, weights, 1.0)[:, None])
+    return means
+
+
+def free_energies(model: HolarchyModel) -> list[float]:
+    """Mean free energy of the living holons of each level.
+
+    Where a level does not infer (above the cells in command, flat and autonomous), it is
+    scored by the prediction error its true state would have against its parent's state
+    (society: the target) at the landscape precision: the free energy it would carry had
+    it a belief equal to its state.
+    """
+    levels, hol = model.state.levels, model.holarchy
+    out = [float(np.mean(levels[0].free_energy[levels[0].alive])) if levels[0].alive.any() else 0.0]
+    means = observed_means(model) if not model.regime.parents_infer else None
+    for level in range(1, len(levels)):
+        lv = levels[level]
+        if means is None:
+            f = lv.free_energy
+        else:
+            above = means[level + 1][hol.parent[level]] if level < 3 else model.target[None, :]
+            gap = means[level] - above
+            f = 0.5 * model.p["pi_prior"] * np.sum(gap * gap, axis=-1)
+        out.append(float(np.mean(f[lv.alive])) if lv.alive.any() else 0.0)
+    return out
+
+
+def step_metrics(model: HolarchyModel) -> dict[str, float]:
+    """The model-level row of the per-step table."""
+    s, p = model.state, model.p
+    cells = s.levels[0]
+    alive = cells.alive
+    tally = s.tally
+    x = cells.x[alive]
+    if x.shape[0]:
+        tracking = float(eq.norm(x.mean(axis=0) - model.target))
+        niche = float(np.mean(eq.norm(x - s.h[alive])))
+    else:
+        tracking = niche = 0.0
+    bits_total = tally["bits_up"] + tally["bits_down"] + tally["bits_lateral"]
+    energy = {
+        "energy_action": tally["e_action"],
+        "energy_inference": tally["e_inference"],
+        "energy_communication": p["c_bit"] * bits_total,
+        "energy_central": tally["e_central"],
+    }
+    total = sum(energy.values())
+    model.totals["energy"] += total
+    model.totals["bits"] += bits_total
+    row = {
+        "step": model.steps,
+        "target": float(model.target[0]),
+        "tracking_error": tracking,
+        "niche_error": niche,
+        **{f"free_energy_{n}": f for n, f in zip(LEVELS, free_energies(model), strict=True)},
+        **energy,
+        "energy_total": total,
+        "energy_cumulative": model.totals["energy"],
+        "landauer_floor": eq.landauer_floor(bits_total, p["temperature"]),
+        "bits_up": tally["bits_up"],
+        "bits_down": tally["bits_down"],
+        "bits_lateral": tally["bits_lateral"],
+        "bits_total": bits_total,
+        "bits_cumulative": model.totals["bits"],
+        "messages": tally["messages"],
+        "peak_node_load": int(max(int(lv.load.max(initial=0)) for lv in s.levels)),
+        "society_load": int(s.levels[-1].load[0]),
+        "alive_cells": int(np.count_nonzero(alive)),
+    }
+    return row

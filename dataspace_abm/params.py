@@ -1,0 +1,322 @@
+"""Every model parameter in one table: name, default, type, allowed range, section, meaning.
+
+The table drives validation (before any work starts), the resolved ``config.toml`` written
+beside each run, ``--set key=value`` on the command line and the sliders of the app.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MODES = ("landscape", "command", "flat", "autonomous")
+
+
+class ParameterError(ValueError):
+    """A parameter is unknown, of the wrong type or outside its allowed range."""
+
+    def __init__(self, name: str, value: Any, allowed: str) -> None:
+        self.name, self.value, self.allowed = name, value, allowed
+        super().__init__(f"parameter '{name}' = {value!r} is invalid: allowed {allowed}")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One parameter: its default, kind (int, float, str, sizes, series), range and meaning."""
+
+    default: Any
+    kind: str
+    section: str
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # True: the value must be strictly greater than `low`
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        lb = "(" if self.low_open or self.low is None else "["
+        rb = ")" if self.high_open or self.high is None else "]"
+        what = {"int": "an integer", "float": "a finite number", "sizes": "an integer"}.get(
+            self.kind, "a list of finite numbers"
+        )
+        if self.kind == "sizes":
+            what = "an integer or a list of integers"
+        return f"{what} in {lb}{lo}, {hi}{rb}"
+
+
+def _p(default, kind, section, doc, **kw) -> Spec:
+    return Spec(default, kind, section, doc, **kw)
+
+
+POS = {"low": 0.0, "low_open": True}  # strictly positive
+NONNEG = {"low": 0.0}
+PRECISION = {"low": 0.0, "low_open": True, "high": 1e9}
+
+PARAMETERS: dict[str, Spec] = {
+    # run
+    "mode": _p("landscape", "str", "run", "control regime", choices=MODES),
+    "engine": _p(
+        "vectorized", "str", "run", "stepping engine", choices=("vectorized", "agents")
+    ),
+    "collect_every": _p(1, "int", "run", "data collection period in steps", low=1),
+    # structure
+    "n_organizations": _p(8, "int", "structure", "organizations under society", low=1),
+    "organs_per_organization": _p(
+        8, "sizes", "structure", "organs per organization (one value or one each)", low=1
+    ),
+    "cells_per_organ": _p(
+        8, "sizes", "structure", "cells per organ (one value or one per organ)", low=1
+    ),
+    "d": _p(2, "int", "structure", "dimension of the state space", low=1, high=64),
+    # dynamics
+    "pi_o": _p(10.0, "float", "dynamics", "sensing precision (all levels)", **PRECISION),
+    "pi_prior": _p(1.0, "float", "dynamics", "base precision of a landscape", **PRECISION),
+    "pi_h": _p(0.5, "float", "dynamics", "stiffness of a cell's niche", **PRECISION),
+    "pi_h_spread": _p(
+        0.0, "float", "dynamics", "log-normal spread of pi_h across cells", low=0.0, high=5.0
+    ),
+    "k_mu": _p(0.1, "float", "dynamics", "perception gain of cells", low=0.0, low_open=True,
+               high=1e6),
+    "k_a": _p(0.1, "float", "dynamics", "action gain of cells", low=0.0, low_open=True,
+              high=1e6),
+    "timescale_ratio": _p(
+        2.0, "float", "dynamics", "each level's gains are r^-level of the cells'", low=1.0,
+        high=1e3,
+    ),
+    "a_max": _p(0.5, "float", "dynamics", "ramp limit of a cell's move per step", **POS),
+    "gain": _p(
+        0.0, "float", "dynamics", "attention: children's precision rises with parent's error",
+        low=0.0, high=1e6,
+    ),
+    "sensing_noise": _p(
+        1.0, "float", "dynamics", "sensing noise sd in units of 1/sqrt(pi_o)", low=0.0,
+        high=1e3,
+    ),
+    "process_noise": _p(0.0, "float", "dynamics", "sd of cells' process noise", low=0.0,
+                        high=1e3),
+    "drift": _p(0.0, "float", "dynamics", "constant drift of every cell per step",
+                low=-1e3, high=1e3),
+    # messages
+    "delta": _p(0.05, "float", "messages", "send-on-delta threshold", low=0.0, high=1e6),
+    "header_bits": _p(64, "int", "messages", "bits of a message header", low=0, high=10**6),
+    "float_bits": _p(32, "int", "messages", "bits per transmitted number", low=1, high=128),
+    "p_loss": _p(0.0, "float", "messages", "probability that a message is lost", low=0.0,
+                 high=1.0, high_open=True),
+    # command and flat regimes
+    "central_capacity": _p(
+        100_000, "int", "regimes", "messages society handles per step and direction (command)",
+        low=1,
+    ),
+    "flat_graph": _p("small_world", "str", "regimes", "lateral graph of cells (flat)",
+                     choices=("small_world", "scale_free")),
+    "flat_degree": _p(4, "int", "regimes", "mean degree of the flat graph", low=2, high=1000),
+    "flat_rewire": _p(0.1, "float", "regimes", "rewiring probability (small world)",
+                      low=0.0, high=1.0),
+    "gateways": _p(4, "int", "regimes", "cells that sense the target (flat)", low=1),
+    # environment
+    "target": _p("constant", "str", "environment", "target pattern T(t)",
+                 choices=("constant", "steps", "daily", "series")),
+    "target_level": _p(1.0, "float", "environment", "target value (every dimension)",
+                       low=-1e6, high=1e6),
+    "target_amplitude": _p(0.5, "float", "environment", "size of target steps / daily swing",
+                           low=-1e6, high=1e6),
+    "target_period": _p(96, "int", "environment", "steps per daily cycle / between steps",
+                        low=2),
+    "target_series": _p([], "series", "environment", "given target series (one per step)"),
+    "niche": _p("static", "str", "environment", "cells' niches",
+                choices=("static", "daily")),
+    "niche_mean": _p(0.0, "float", "environment", "mean of the niches", low=-1e6, high=1e6),
+    "niche_spread": _p(0.5, "float", "environment", "sd of niches across cells", low=0.0,
+                       high=1e6),
+    "niche_amplitude": _p(0.3, "float", "environment", "daily swing of each niche",
+                          low=0.0, high=1e6),
+    "niche_period": _p(96, "int", "environment", "steps per niche cycle", low=2),
+    # perturbations
+    "remove_at": _p(-1, "int", "perturbations", "step at which holons are removed (-1 never)",
+                    low=-1),
+    "remove_level": _p("cell", "str", "perturbations", "level of the removed holons",
+                       choices=("cell", "organ")),
+    "remove_fraction": _p(0.3, "float", "perturbations", "fraction removed", low=0.0,
+                          high=1.0, high_open=True),
+    "burst_at": _p(-1, "int", "perturbations", "first step of a noise burst (-1 never)",
+                   low=-1),
+    "burst_steps": _p(20, "int", "perturbations", "length of the noise burst", low=1),
+    "burst_scale": _p(5.0, "float", "perturbations", "sensing noise multiplier in a burst",
+                      low=0.0, high=1e6),
+    "loss_at": _p(-1, "int", "perturbations", "step from which p_loss applies (-1: always)",
+                  low=-1),
+    # energy
+    "c_act": _p(1.0, "float", "energy", "J per unit squared move of a cell", low=0.0,
+                high=1e12),
+    "c_inf": _p(1e-3, "float", "energy", "J per belief update", low=0.0, high=1e12),
+    "c_bit": _p(1e-6, "float", "energy", "J per bit per hop", low=0.0, high=1e12),
+    "c_central": _p(1e-3, "float", "energy", "J per cell handled centrally", low=0.0,
+                    high=1e12),
+    "temperature": _p(300.0, "float", "energy", "K, for the Landauer floor", **POS),
+}
+
+STRUCTURE_KEYS = ("n_organizations", "organs_per_organization", "cells_per_organ")
+
+
+def default_params() -> dict[str, Any]:
+    """Every parameter at its default."""
+    return {name: spec.default for name, spec in PARAMETERS.items()}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def to_toml(params: Mapping[str, Any], run: Mapping[str, Any] | None = None) -> str:
+    """The resolved parameters as ``config.toml``: one section per group, ranges as comments.
+
+    ``run`` adds run-level settings (steps, seed) to the ``[run]`` section.
+    """
+    lines = ["# dataspace_abm parameters as resolved; any key can be set with --set key=value."]
+    sections: dict[str, list[str]] = {}
+    for name, spec in PARAMETERS.items():
+        if name in params:
+            entry = f"{name} = {_toml_value(params[name])}  # {spec.doc}; {spec.allowed()}"
+            sections.setdefault(spec.section, []).append(entry)
+    for name, value in (run or {}).items():
+        sections.setdefault("run", []).append(f"{name} = {_toml_value(value)}")
+    for section, entries in sections.items():
+        lines += ["", f"[{section}]", *entries]
+    return "\n".join(lines) + "\n"
+
+
+def flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``{section: {key: value}}`` (as in config.toml) to ``{key: value}``; flat keys pass."""
+    flat: dict[str, Any] = {}
+    for key, value in doc.items():
+        if isinstance(value, Mapping):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+def _check_number(name: str, spec: Spec, value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParameterError(name, value, spec.allowed())
+    if spec.kind in ("int", "sizes") and not float(value).is_integer():
+        raise ParameterError(name, value, spec.allowed())
+    if not math.isfinite(value):
+        raise ParameterError(name, value, spec.allowed())
+    if spec.low is not None and (value < spec.low or (spec.low_open and value == spec.low)):
+        raise ParameterError(name, value, spec.allowed())
+    if spec.high is not None and (value > spec.high or (spec.high_open and value == spec.high)):
+        raise ParameterError(name, value, spec.allowed())
+    return int(value) if spec.kind in ("int", "sizes") else float(value)
+
+
+def check_value(name: str, value: Any) -> Any:
+    """Return ``value`` normalised, or raise :class:`ParameterError` naming the range."""
+    if name not in PARAMETERS:
+        raise ParameterError(name, value, "one of the known parameters: " + ", ".join(PARAMETERS))
+    spec = PARAMETERS[name]
+    if spec.kind == "str":
+        if value not in spec.choices:
+            raise ParameterError(name, value, spec.allowed())
+        return value
+    if spec.kind == "sizes" and isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) == 0:
+            raise ParameterError(name, value, spec.allowed() + ", non-empty")
+        return [_check_number(name, spec, v) for v in value]
+    if spec.kind == "series":
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise ParameterError(name, value, "a list of finite numbers")
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise ParameterError(name, value, "a list of finite numbers")
+        return [float(v) for v in value]
+    return _check_number(name, spec, value)
+
+
+def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults updated by ``overrides``, each value checked; cross-checks sizes and series."""
+    params = default_params()
+    for name, value in (overrides or {}).items():
+        params[name] = value
+    params = {name: check_value(name, value) for name, value in params.items()}
+    n_org = params["n_organizations"]
+    organs = params["organs_per_organization"]
+    if isinstance(organs, list) and len(organs) != n_org:
+        raise ParameterError(
+            "organs_per_organization", organs, f"one value or a list of {n_org} values"
+        )
+    n_organs = sum(organs) if isinstance(organs, list) else n_org * organs
+    cells = params["cells_per_organ"]
+    if isinstance(cells, list) and len(cells) != n_organs:
+        raise ParameterError("cells_per_organ", cells, f"one value or a list of {n_organs}")
+    if params["target"] == "series" and not params["target_series"]:
+        raise ParameterError("target_series", [], "a non-empty list when target = 'series'")
+    n_cells = sum(cells) if isinstance(cells, list) else n_organs * cells
+    if params["mode"] == "flat" and params["flat_degree"] >= n_cells:
+        raise ParameterError("flat_degree", params["flat_degree"], f"[2, {n_cells - 1}]")
+    if params["mode"] == "flat" and params["gateways"] > n_cells:
+        raise ParameterError("gateways", params["gateways"], f"[1, {n_cells}]")
+    _check_memory(n_cells, n_organs + n_org + 1, params)
+    return params
+
+
+BYTES_PER_CELL = 1200  # measured: a Mesa agent object, its AgentSet slots and ~20 float rows
+BYTES_PER_FLOAT_ROW = 8
+
+
+def memory_estimate(n_cells: int, n_holons: int, params: Mapping[str, Any]) -> int:
+    """Bytes the model will hold: agents plus per-level arrays (and the flat graph's edges)."""
+    per_row = BYTES_PER_CELL + 24 * params["d"] * BYTES_PER_FLOAT_ROW
+    edges = params["flat_degree"] * n_cells * (4 * params["d"] + 4) * 8 if params[
+        "mode"
+    ] == "flat" else 0
+    return (n_cells + n_holons) * per_row + edges
+
+
+def available_memory() -> int:
+    """MemAvailable from /proc/meminfo, or a large number where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 1 << 50
+
+
+def _check_memory(n_cells: int, n_holons: int, params: Mapping[str, Any]) -> None:
+    need, have = memory_estimate(n_cells, n_holons, params), available_memory()
+    if need > have:
+        raise ParameterError(
+            "cells_per_organ",
+            params["cells_per_organ"],
+            f"a size whose estimated memory ({need / 2**30:.1f} GiB for {n_cells} cells) fits "
+            f"in the free memory ({have / 2**30:.1f} GiB)",
+        )
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``key=value`` from the command line; the value is read as TOML (numbers, lists, text)."""
+    if "=" not in text:
+        raise ParameterError(text, text, "the form key=value")
+    key, raw = (part.strip() for part in text.split("=", 1))
+    if key not in PARAMETERS:
+        raise ParameterError(key, raw, "one of the known parameters: " + ", ".join(PARAMETERS))
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word such as command or small_world
+    return key, value

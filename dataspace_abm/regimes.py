@@ -1,0 +1,329 @@
+"""The four control regimes, each as two phases a holon runs on its own rows.
+
+``step(level, rows)`` senses, infers and acts, reading the holon's own row and its
+mailbox; ``send(level, rows)`` sends the messages that moved by more than ``delta``
+(send-on-delta), writing into the receivers' mailboxes and counting bits, hops and load.
+``rows`` is a slice: the whole level for the vectorized engine, one row for an agent.
+Both engines call these same methods; random draws are made once per step by the model,
+one per row, so either engine reads the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import equations as eq
+
+if TYPE_CHECKING:
+    from .model import HolarchyModel
+
+
+def _index(rows: slice) -> np.ndarray:
+    return np.arange(rows.start, rows.stop)
+
+
+class Regime:
+    """What every regime shares: sensing, cells' action, upward reports and loss draws."""
+
+    name = ""
+    parents_infer = False  # do holons above the cells run inference in this regime?
+
+    def __init__(self, model: HolarchyModel) -> None:
+        self.m = model
+        p = model.p
+        self.pi_o, self.k_mu, self.k_a = p["pi_o"], p["k_mu"], p["k_a"]
+        self.r, self.a_max, self.delta = p["timescale_ratio"], p["a_max"], p["delta"]
+        self.pi_prior, self.gain = p["pi_prior"], p["gain"]
+        fb, hb, d = p["float_bits"], p["header_bits"], p["d"]
+        self.bits_state = eq.message_bits(d, fb, hb)
+        self.bits_pair = eq.message_bits(2 * d, fb, hb)
+        self.bits_landscape = eq.message_bits(d + (1 if self.gain > 0 else 0), fb, hb)
+
+    # --- helpers -------------------------------------------------------------------
+    @property
+    def s(self):
+        return self.m.state
+
+    def observe(self, level: int, rows: slice) -> np.ndarray:
+        """``o = x + noise``, noise sd ``sensing_noise / sqrt(pi_o)`` (times a burst)."""
+        lv = self.s.levels[level]
+        return lv.x[rows] + self.m.noise_sd * self.m.draws["noise"][level][rows]
+
+    def arrived(self, key: str, level: int, idx: np.ndarray) -> np.ndarray:
+        """Which of the messages sent from (or to) rows ``idx`` were not lost."""
+        lost = self.m.draws.get(key)
+        if lost is None:
+            return np.ones(idx.size, dtype=bool)
+        return ~lost[level][idx] if isinstance(lost, list) else ~lost[idx]
+
+    def move_cells(self, rows: slice, o: np.ndarray, mu: np.ndarray) -> None:
+        """Cells act on the world: ``x <- x + a + drift + process noise``; pay ``c_act |a|^2``."""
+        s, p = self.s, self.m.p
+        cells = s.levels[0]
+        a = eq.act(o, mu, self.k_a, self.pi_o, self.a_max)
+        x = cells.x[rows] + a + p["drift"]
+        if "process" in self.m.draws:
+            x = x + p["process_noise"] * self.m.draws["process"][rows]
+        cells.x[rows], s.a[rows] = x, a
+        alive = cells.alive[rows]
+        s.add("e_action", p["c_act"] * np.sum(np.sum(a * a, axis=-1)[alive]))
+
+    def infer_cells(self, rows: slice, o, eta, pi_eta) -> np.ndarray:
+        """Cells' perception against landscape ``(eta, pi_eta)`` and their niche."""
+        s = self.s
+        cells = s.levels[0]
+        h, pi_h = s.h[rows], s.pi_h[rows]
+        mu = eq.perceive(cells.mu[rows], o, eta, self.pi_o, pi_eta, self.k_mu, h, pi_h)
+        cells.o[rows], cells.mu[rows] = o, mu
+        cells.free_energy[rows] = eq.free_energy(o, mu, eta, self.pi_o, pi_eta, h, pi_h)
+        s.add("e_inference", self.m.p["c_inf"] * np.count_nonzero(cells.alive[rows]))
+        return mu
+
+    def report_up(self, level: int, rows: slice, hops: int = 1) -> np.ndarray:
+        """Send-on-delta reports of ``x`` to the parent; returns the rows that sent."""
+        s, h = self.s, self.m.holarchy
+        lv = s.levels[level]
+        send = lv.alive[rows] & eq.moved(lv.x[rows], lv.sent_up[rows], self.delta)
+        idx = _index(rows)[send]
+        lv.sent_up[idx] = lv.x[idx]
+        ok = idx[self.arrived("lost_up", level, idx)]
+        lv.reported[ok] = lv.x[ok]
+        self.count(idx.size, self.bits_state, hops, "up")
+        np.add.at(lv.load, idx, 1)
+        np.add.at(s.levels[level + 1].load, h.parent[level][ok], 1)
+        return idx
+
+    def count(self, n: int, bits: int, hops: int, direction: str) -> None:
+        self.s.add("bits_" + direction, n * bits * hops)
+        self.s.add("msg_" + direction, n)
+        self.s.add("messages", n)
+
+    # --- phases ----------------------------------------------------------------------
+    def step(self, level: int, rows: slice) -> None:
+        raise NotImplementedError
+
+    def send(self, level: int, rows: slice) -> None:
+        """Default: nothing to send."""
+
+
+class Landscape(Regime):
+    """Every parent bends its children's landscape; nobody gives orders (MODEL.md 3)."""
+
+    name = "landscape"
+    parents_infer = True
+
+    def step(self, level: int, rows: slice) -> None:
+        if level == 0:
+            cells = self.s.levels[0]
+            o = self.observe(0, rows)
+            mu = self.infer_cells(rows, o, cells.eta[rows], cells.pi_eta[rows])
+            self.move_cells(rows, o, mu)
+        else:
+            self.step_parent(level, rows)
+
+    def step_parent(self, level: int, rows: slice) -> None:
+        """Coarse-grain the children's reports, infer, and move the centre drawn for them."""
+        s, hol, m = self.s, self.m.holarchy, self.m
+        lv, below = s.levels[level], s.levels[level - 1]
+        first, last = hol.starts[level][rows.start], hol.ends[level][rows.stop - 1]
+        kids = slice(int(first), int(last))
+        rel = hol.starts[level][rows] - first
+        lv.x[rows] = eq.coarse_grain(below.reported[kids], below.alive[kids], rel, lv.x[rows])
+        if level == len(s.levels) - 1:  # society's landscape is the environment's target
+            lv.eta[rows], lv.pi_eta[rows] = m.target, self.pi_prior
+        slow = self.r ** (-level)  # time-scale separation: each level r times slower
+        o = self.observe(level, rows)
+        mu = eq.perceive(lv.mu[rows], o, lv.eta[rows], self.pi_o, lv.pi_eta[rows], self.k_mu * slow)
+        lv.theta[rows] = lv.theta[rows] + eq.act(o, mu, self.k_a * slow, self.pi_o)
+        lv.pi_child[rows] = eq.attention(self.pi_prior, self.gain, o, mu)
+        lv.o[rows], lv.mu[rows] = o, mu
+        lv.free_energy[rows] = eq.free_energy(o, mu, lv.eta[rows], self.pi_o, lv.pi_eta[rows])
+        s.add("e_inference", m.p["c_inf"] * np.count_nonzero(lv.alive[rows]))
+
+    def send(self, level: int, rows: slice) -> None:
+        if level < len(self.s.levels) - 1:
+            self.report_up(level, rows)
+        if level > 0:
+            self.broadcast(level, rows)
+
+    def broadcast(self, level: int, rows: slice) -> None:
+        """Send the landscape (centre, and precision under attention) to each living child."""
+        s, hol = self.s, self.m.holarchy
+        lv, below = s.levels[level], s.levels[level - 1]
+        changed = eq.moved(lv.theta[rows], lv.sent_theta[rows], self.delta)
+        if self.gain > 0:
+            changed |= np.abs(lv.pi_child[rows] - lv.sent_pi[rows]) > self.delta * self.pi_prior
+        changed &= lv.alive[rows]
+        idx = _index(rows)[changed]
+        if idx.size == 0:
+            return
+        lv.sent_theta[idx], lv.sent_pi[idx] = lv.theta[idx], lv.pi_child[idx]
+        first, last = hol.starts[level][rows.start], hol.ends[level][rows.stop - 1]
+        kids = np.arange(first, last)
+        parent = hol.parent[level - 1][kids]
+        kids = kids[changed[parent - rows.start] & below.alive[kids]]
+        parent = hol.parent[level - 1][kids]
+        self.count(kids.size, self.bits_landscape, 1, "down")
+        np.add.at(lv.load, parent, 1)
+        ok = self.arrived("lost_down", level - 1, kids)
+        kids, parent = kids[ok], parent[ok]
+        below.eta[kids], below.pi_eta[kids] = lv.theta[parent], lv.pi_child[parent]
+        np.add.at(below.load, kids, 1)
+
+
+class Command(Regime):
+    """Cells report to society through every level; society computes every set point."""
+
+    name = "command"
+
+    def step(self, level: int, rows: slice) -> None:
+        if level == 0:
+            s = self.s
+            cells, order = s.levels[0], s.extra["order"][rows]
+            o = self.observe(0, rows)
+            cells.o[rows], cells.mu[rows] = o, order  # no inference: the order is the belief
+            cells.free_energy[rows] = eq.free_energy(
+                o, order, order, self.pi_o, self.pi_prior, s.h[rows], s.pi_h[rows]
+            )
+            self.move_cells(rows, o, order)
+        elif level == len(self.s.levels) - 1:
+            self.plan()
+
+    def plan(self) -> None:
+        """Society: read at most ``central_capacity`` queued reports, solve, queue orders."""
+        s, m, e = self.s, self.m, self.s.extra
+        cap, alive = m.p["central_capacity"], s.levels[0].alive
+        read = eq.oldest_first(e["pending_in"], cap)
+        e["view_x"][read], e["view_h"][read] = e["inbox_x"][read], e["inbox_h"][read]
+        e["pending_in"][read] = -1
+        e["setpoint"] = eq.central_setpoints(e["view_h"], s.pi_h, m.target, alive)
+        changed = alive & eq.moved(e["setpoint"], e["sent_order"], self.delta)
+        e["pending_out"][changed & (e["pending_out"] < 0)] = m.steps
+        e["sending"] = eq.oldest_first(e["pending_out"], cap)
+        n_alive = np.count_nonzero(alive)
+        s.add("e_central", m.p["c_central"] * n_alive)
+        s.add("cells_handled", n_alive)
+        root = s.levels[-1]
+        w = alive.astype(float)
+        root.x[0] = np.sum(e["view_x"] * w[:, None], axis=0) / max(w.sum(), 1.0)
+
+    def send(self, level: int, rows: slice) -> None:
+        if level == 0:
+            self.report_to_centre(rows)
+        elif level == len(self.s.levels) - 1:
+            self.send_orders()
+
+    def _relay(self, cells: np.ndarray) -> None:
+        """Organs and organizations forward each message: received plus sent, 2 each."""
+        hol, s = self.m.holarchy, self.s
+        organ = hol.parent[0][cells]
+        np.add.at(s.levels[1].load, organ, 2)
+        np.add.at(s.levels[2].load, hol.parent[1][organ], 2)
+
+    def report_to_centre(self, rows: slice) -> None:
+        s, e = self.s, self.s.extra
+        cells = s.levels[0]
+        hops = len(s.levels) - 1
+        send = cells.alive[rows] & (
+            eq.moved(cells.x[rows], cells.sent_up[rows], self.delta)
+            | eq.moved(s.h[rows], e["sent_h"][rows], self.delta)
+        )
+        idx = _index(rows)[send]
+        cells.sent_up[idx], e["sent_h"][idx] = cells.x[idx], s.h[idx]
+        self.count(idx.size, self.bits_pair, hops, "up")
+        np.add.at(cells.load, idx, 1)
+        ok = idx[self.arrived("lost_up", 0, idx)]
+        e["inbox_x"][ok], e["inbox_h"][ok] = cells.x[ok], s.h[ok]
+        fresh = ok[e["pending_in"][ok] < 0]
+        e["pending_in"][fresh] = self.m.steps
+        self._relay(ok)
+        s.levels[-1].load[0] += ok.size
+
+    def send_orders(self) -> None:
+        s, e = self.s, self.s.extra
+        idx = e["sending"]
+        e["sent_order"][idx] = e["setpoint"][idx]
+        e["pending_out"][idx] = -1
+        self.count(idx.size, self.bits_state, len(s.levels) - 1, "down")
+        s.levels[-1].load[0] += idx.size
+        ok = idx[self.arrived("lost_down", 0, idx)]
+        e["order"][ok] = e["setpoint"][ok]
+        self._relay(ok)
+        np.add.at(s.levels[0].load, ok, 1)
+
+
+class Flat(Regime):
+    """One layer: cells gossip estimates of the global mean and target with neighbours."""
+
+    name = "flat"
+
+    def step(self, level: int, rows: slice) -> None:
+        if level != 0:
+            return
+        s, e, g, m = self.s, self.s.extra, self.m.lateral, self.m
+        cells = s.levels[0]
+        first, last = g.in_starts[rows.start], g.in_ends[rows.stop - 1]
+        edges = slice(int(first), int(last))
+        rel = g.in_starts[rows] - first
+        w = (g.weight[edges] * cells.alive[g.src[edges]])[:, None]
+        dst = g.dst[edges]
+        mean_est = e["m"][rows] + eq.segment_sum(w * (e["recv_m"][edges] - e["m"][dst]), rel)
+        target_est = e["t"][rows] + eq.segment_sum(w * (e["recv_t"][edges] - e["t"][dst]), rel)
+        target_est = np.where(e["gateway"][rows][:, None], m.target, target_est)
+        # each cell shifts its own landscape by the estimated gap, at an organ's pace
+        eta = cells.eta[rows] + self.k_a * self.pi_o / self.r * (target_est - mean_est)
+        cells.eta[rows] = eta
+        o = self.observe(0, rows)
+        mu = self.infer_cells(rows, o, eta, cells.pi_eta[rows])
+        before = cells.x[rows].copy()
+        self.move_cells(rows, o, mu)
+        # dynamic average consensus: an estimate follows its own cell's moves
+        e["m"][rows] = mean_est + cells.x[rows] - before
+        e["t"][rows] = target_est
+
+    def send(self, level: int, rows: slice) -> None:
+        if level != 0:
+            return
+        s, e, g = self.s, self.s.extra, self.m.lateral
+        cells = s.levels[0]
+        send = cells.alive[rows] & (
+            eq.moved(e["m"][rows], e["sent_m"][rows], self.delta)
+            | eq.moved(e["t"][rows], e["sent_t"][rows], self.delta)
+        )
+        idx = _index(rows)[send]
+        if idx.size == 0:
+            return
+        e["sent_m"][idx], e["sent_t"][idx] = e["m"][idx], e["t"][idx]
+        if rows.stop - rows.start == 1:
+            edges = g.out_edges[rows.start]
+        else:
+            in_rows = (g.src >= rows.start) & (g.src < rows.stop)
+            edges = np.flatnonzero(in_rows)
+            edges = edges[send[g.src[edges] - rows.start]]
+        edges = edges[cells.alive[g.dst[edges]]]
+        self.count(edges.size, self.bits_pair, 1, "lateral")
+        np.add.at(cells.load, g.src[edges], 1)
+        ok = edges[self.arrived("lost_edge", 0, edges)]
+        e["recv_m"][ok], e["recv_t"][ok] = e["m"][g.src[ok]], e["t"][g.src[ok]]
+        np.add.at(cells.load, g.dst[ok], 1)
+
+
+class Autonomous(Regime):
+    """No coupling: each cell follows its own niche. The reference for what coordination buys."""
+
+    name = "autonomous"
+
+    def step(self, level: int, rows: slice) -> None:
+        if level != 0:
+            return
+        h = self.s.h[rows]
+        o = self.observe(0, rows)
+        mu = self.infer_cells(rows, o, h, 0.0)  # no landscape: its precision is zero
+        self.move_cells(rows, o, mu)
+
+
+REGIMES: dict[str, type[Regime]] = {
+    r.name: r for r in (Landscape, Command, Flat, Autonomous)
+}
