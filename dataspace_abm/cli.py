@@ -28,7 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=int, default=600, help="steps per run (default 600)")
     run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     run.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="set a model parameter, named as in config.toml (repeatable)",
     )
     run.add_argument("--config", type=Path, help="a config.toml to start from")

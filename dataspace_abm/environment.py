@@ -14,7 +14,9 @@ class Environment:
     def __init__(self, params: Mapping[str, Any], n_cells: int, rng: np.random.Generator):
         self.p = dict(params)
         d = self.p["d"]
-        self.base = self.p["niche_mean"] + self.p["niche_spread"] * rng.standard_normal((n_cells, d))
+        self.base = self.p["niche_mean"] + self.p["niche_spread"] * rng.standard_normal(
+            (n_cells, d)
+        )
         self.phase = rng.uniform(0.0, 2.0 * np.pi, size=(n_cells, 1))
         self.series = np.asarray(self.p["target_series"], dtype=float)
 

@@ -63,9 +63,7 @@ PRECISION = {"low": 0.0, "low_open": True, "high": 1e9}
 PARAMETERS: dict[str, Spec] = {
     # run
     "mode": _p("landscape", "str", "run", "control regime", choices=MODES),
-    "engine": _p(
-        "vectorized", "str", "run", "stepping engine", choices=("vectorized", "agents")
-    ),
+    "engine": _p("vectorized", "str", "run", "stepping engine", choices=("vectorized", "agents")),
     "collect_every": _p(1, "int", "run", "data collection period in steps", low=1),
     # structure
     "n_organizations": _p(8, "int", "structure", "organizations under society", low=1),
@@ -83,83 +81,118 @@ PARAMETERS: dict[str, Spec] = {
     "pi_h_spread": _p(
         0.0, "float", "dynamics", "log-normal spread of pi_h across cells", low=0.0, high=5.0
     ),
-    "k_mu": _p(0.1, "float", "dynamics", "perception gain of cells", low=0.0, low_open=True,
-               high=1e6),
-    "k_a": _p(0.1, "float", "dynamics", "action gain of cells", low=0.0, low_open=True,
-              high=1e6),
+    "k_mu": _p(
+        0.1, "float", "dynamics", "perception gain of cells", low=0.0, low_open=True, high=1e6
+    ),
+    "k_a": _p(0.1, "float", "dynamics", "action gain of cells", low=0.0, low_open=True, high=1e6),
     "timescale_ratio": _p(
-        2.0, "float", "dynamics", "each level's gains are r^-level of the cells'", low=1.0,
+        2.0,
+        "float",
+        "dynamics",
+        "each level's gains are r^-level of the cells'",
+        low=1.0,
         high=1e3,
     ),
     "a_max": _p(0.5, "float", "dynamics", "ramp limit of a cell's move per step", **POS),
     "gain": _p(
-        0.0, "float", "dynamics", "attention: children's precision rises with parent's error",
-        low=0.0, high=1e6,
+        0.0,
+        "float",
+        "dynamics",
+        "attention: children's precision rises with parent's error",
+        low=0.0,
+        high=1e6,
     ),
     "sensing_noise": _p(
-        1.0, "float", "dynamics", "sensing noise sd in units of 1/sqrt(pi_o)", low=0.0,
+        1.0,
+        "float",
+        "dynamics",
+        "sensing noise sd in units of 1/sqrt(pi_o)",
+        low=0.0,
         high=1e3,
     ),
-    "process_noise": _p(0.0, "float", "dynamics", "sd of cells' process noise", low=0.0,
-                        high=1e3),
-    "drift": _p(0.0, "float", "dynamics", "constant drift of every cell per step",
-                low=-1e3, high=1e3),
+    "process_noise": _p(0.0, "float", "dynamics", "sd of cells' process noise", low=0.0, high=1e3),
+    "drift": _p(
+        0.0, "float", "dynamics", "constant drift of every cell per step", low=-1e3, high=1e3
+    ),
     # messages
     "delta": _p(0.05, "float", "messages", "send-on-delta threshold", low=0.0, high=1e6),
     "header_bits": _p(64, "int", "messages", "bits of a message header", low=0, high=10**6),
     "float_bits": _p(32, "int", "messages", "bits per transmitted number", low=1, high=128),
-    "p_loss": _p(0.0, "float", "messages", "probability that a message is lost", low=0.0,
-                 high=1.0, high_open=True),
+    "p_loss": _p(
+        0.0,
+        "float",
+        "messages",
+        "probability that a message is lost",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+    ),
     # command and flat regimes
     "central_capacity": _p(
-        100_000, "int", "regimes", "messages society handles per step and direction (command)",
+        100_000,
+        "int",
+        "regimes",
+        "messages society handles per step and direction (command)",
         low=1,
     ),
-    "flat_graph": _p("small_world", "str", "regimes", "lateral graph of cells (flat)",
-                     choices=("small_world", "scale_free")),
+    "flat_graph": _p(
+        "small_world",
+        "str",
+        "regimes",
+        "lateral graph of cells (flat)",
+        choices=("small_world", "scale_free"),
+    ),
     "flat_degree": _p(4, "int", "regimes", "mean degree of the flat graph", low=2, high=1000),
-    "flat_rewire": _p(0.1, "float", "regimes", "rewiring probability (small world)",
-                      low=0.0, high=1.0),
+    "flat_rewire": _p(
+        0.1, "float", "regimes", "rewiring probability (small world)", low=0.0, high=1.0
+    ),
     "gateways": _p(4, "int", "regimes", "cells that sense the target (flat)", low=1),
     # environment
-    "target": _p("constant", "str", "environment", "target pattern T(t)",
-                 choices=("constant", "steps", "daily", "series")),
-    "target_level": _p(1.0, "float", "environment", "target value (every dimension)",
-                       low=-1e6, high=1e6),
-    "target_amplitude": _p(0.5, "float", "environment", "size of target steps / daily swing",
-                           low=-1e6, high=1e6),
-    "target_period": _p(96, "int", "environment", "steps per daily cycle / between steps",
-                        low=2),
+    "target": _p(
+        "constant",
+        "str",
+        "environment",
+        "target pattern T(t)",
+        choices=("constant", "steps", "daily", "series"),
+    ),
+    "target_level": _p(
+        1.0, "float", "environment", "target value (every dimension)", low=-1e6, high=1e6
+    ),
+    "target_amplitude": _p(
+        0.5, "float", "environment", "size of target steps / daily swing", low=-1e6, high=1e6
+    ),
+    "target_period": _p(96, "int", "environment", "steps per daily cycle / between steps", low=2),
     "target_series": _p([], "series", "environment", "given target series (one per step)"),
-    "niche": _p("static", "str", "environment", "cells' niches",
-                choices=("static", "daily")),
+    "niche": _p("static", "str", "environment", "cells' niches", choices=("static", "daily")),
     "niche_mean": _p(0.0, "float", "environment", "mean of the niches", low=-1e6, high=1e6),
-    "niche_spread": _p(0.5, "float", "environment", "sd of niches across cells", low=0.0,
-                       high=1e6),
-    "niche_amplitude": _p(0.3, "float", "environment", "daily swing of each niche",
-                          low=0.0, high=1e6),
+    "niche_spread": _p(0.5, "float", "environment", "sd of niches across cells", low=0.0, high=1e6),
+    "niche_amplitude": _p(
+        0.3, "float", "environment", "daily swing of each niche", low=0.0, high=1e6
+    ),
     "niche_period": _p(96, "int", "environment", "steps per niche cycle", low=2),
     # perturbations
-    "remove_at": _p(-1, "int", "perturbations", "step at which holons are removed (-1 never)",
-                    low=-1),
-    "remove_level": _p("cell", "str", "perturbations", "level of the removed holons",
-                       choices=("cell", "organ")),
-    "remove_fraction": _p(0.3, "float", "perturbations", "fraction removed", low=0.0,
-                          high=1.0, high_open=True),
-    "burst_at": _p(-1, "int", "perturbations", "first step of a noise burst (-1 never)",
-                   low=-1),
+    "remove_at": _p(
+        -1, "int", "perturbations", "step at which holons are removed (-1 never)", low=-1
+    ),
+    "remove_level": _p(
+        "cell", "str", "perturbations", "level of the removed holons", choices=("cell", "organ")
+    ),
+    "remove_fraction": _p(
+        0.3, "float", "perturbations", "fraction removed", low=0.0, high=1.0, high_open=True
+    ),
+    "burst_at": _p(-1, "int", "perturbations", "first step of a noise burst (-1 never)", low=-1),
     "burst_steps": _p(20, "int", "perturbations", "length of the noise burst", low=1),
-    "burst_scale": _p(5.0, "float", "perturbations", "sensing noise multiplier in a burst",
-                      low=0.0, high=1e6),
-    "loss_at": _p(-1, "int", "perturbations", "step from which p_loss applies (-1: always)",
-                  low=-1),
+    "burst_scale": _p(
+        5.0, "float", "perturbations", "sensing noise multiplier in a burst", low=0.0, high=1e6
+    ),
+    "loss_at": _p(
+        -1, "int", "perturbations", "step from which p_loss applies (-1: always)", low=-1
+    ),
     # energy
-    "c_act": _p(1.0, "float", "energy", "J per unit squared move of a cell", low=0.0,
-                high=1e12),
+    "c_act": _p(1.0, "float", "energy", "J per unit squared move of a cell", low=0.0, high=1e12),
     "c_inf": _p(1e-3, "float", "energy", "J per belief update", low=0.0, high=1e12),
     "c_bit": _p(1e-6, "float", "energy", "J per bit per hop", low=0.0, high=1e12),
-    "c_central": _p(1e-3, "float", "energy", "J per cell handled centrally", low=0.0,
-                    high=1e12),
+    "c_central": _p(1e-3, "float", "energy", "J per cell handled centrally", low=0.0, high=1e12),
     "temperature": _p(300.0, "float", "energy", "K, for the Landauer floor", **POS),
 }
 
@@ -279,9 +312,11 @@ BYTES_PER_FLOAT_ROW = 8
 def memory_estimate(n_cells: int, n_holons: int, params: Mapping[str, Any]) -> int:
     """Bytes the model will hold: agents plus per-level arrays (and the flat graph's edges)."""
     per_row = BYTES_PER_CELL + 24 * params["d"] * BYTES_PER_FLOAT_ROW
-    edges = params["flat_degree"] * n_cells * (4 * params["d"] + 4) * 8 if params[
-        "mode"
-    ] == "flat" else 0
+    edges = (
+        params["flat_degree"] * n_cells * (4 * params["d"] + 4) * 8
+        if params["mode"] == "flat"
+        else 0
+    )
     return (n_cells + n_holons) * per_row + edges
 
 

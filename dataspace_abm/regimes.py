@@ -324,6 +324,4 @@ class Autonomous(Regime):
         self.move_cells(rows, o, mu)
 
 
-REGIMES: dict[str, type[Regime]] = {
-    r.name: r for r in (Landscape, Command, Flat, Autonomous)
-}
+REGIMES: dict[str, type[Regime]] = {r.name: r for r in (Landscape, Command, Flat, Autonomous)}

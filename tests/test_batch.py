@@ -23,7 +23,11 @@ def test_mesa_batch_run_returns_rows():
 
 def test_mesa_batch_run_in_parallel_processes():
     results = mesa.batch_run(
-        HolarchyModel, parameters={"mode": "flat"}, rng=[1, 2], max_steps=5,
-        number_processes=2, display_progress=False,
+        HolarchyModel,
+        parameters={"mode": "flat"},
+        rng=[1, 2],
+        max_steps=5,
+        number_processes=2,
+        display_progress=False,
     )
     assert sorted(r["tracking_error"] > 0 for r in results) == [True, True]

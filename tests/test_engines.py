@@ -9,10 +9,22 @@ import pytest
 from dataspace_abm import HolarchyModel
 
 HARD = dict(  # every mechanism at once: uneven sizes, loss, attention, removal, moving niches
-    n_organizations=3, organs_per_organization=[2, 3, 4], cells_per_organ=5, p_loss=0.1,
-    gain=0.5, process_noise=0.01, pi_h_spread=0.3, remove_at=30, remove_level="organ",
-    niche="daily", niche_period=40, target="steps", target_period=20, burst_at=50,
-    central_capacity=7, delta=0.02,
+    n_organizations=3,
+    organs_per_organization=[2, 3, 4],
+    cells_per_organ=5,
+    p_loss=0.1,
+    gain=0.5,
+    process_noise=0.01,
+    pi_h_spread=0.3,
+    remove_at=30,
+    remove_level="organ",
+    niche="daily",
+    niche_period=40,
+    target="steps",
+    target_period=20,
+    burst_at=50,
+    central_capacity=7,
+    delta=0.02,
 )
 
 

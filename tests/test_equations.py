@@ -41,8 +41,19 @@ def test_one_row_and_whole_level_give_identical_bits():
     pi_eta = rng.uniform(0.1, 5, 50)
     whole = eq.perceive(mu, o, eta, 10.0, pi_eta, 0.1, h, 0.5)
     rows = np.vstack(
-        [eq.perceive(mu[i : i + 1], o[i : i + 1], eta[i : i + 1], 10.0, pi_eta[i : i + 1], 0.1,
-                     h[i : i + 1], 0.5) for i in range(50)]
+        [
+            eq.perceive(
+                mu[i : i + 1],
+                o[i : i + 1],
+                eta[i : i + 1],
+                10.0,
+                pi_eta[i : i + 1],
+                0.1,
+                h[i : i + 1],
+                0.5,
+            )
+            for i in range(50)
+        ]
     )
     assert np.array_equal(whole, rows)
 

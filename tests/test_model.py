@@ -52,8 +52,9 @@ def test_removing_organs_removes_their_cells_as_mesa_agents():
 
 
 def test_every_holon_is_a_mesa_agent_viewing_its_row():
-    model = HolarchyModel(rng=0, n_organizations=2, organs_per_organization=[1, 2],
-                          cells_per_organ=[3, 4, 5])
+    model = HolarchyModel(
+        rng=0, n_organizations=2, organs_per_organization=[1, 2], cells_per_organ=[3, 4, 5]
+    )
     assert [len(model.agents_by_type[c]) for c in model.agent_types] == [12, 3, 2, 1]
     cell = model.holons[0][7]
     model.step()
@@ -87,7 +88,12 @@ def test_flat_converges_slower_than_landscape_but_does_converge():
 
 @pytest.mark.parametrize("target", ["steps", "daily", "series"])
 def test_targets_move_society(target):
-    model, table = run(steps=400, mode="landscape", target=target, target_period=200,
-                       target_series=[1.0] * 200 + [2.0] * 200)
+    model, table = run(
+        steps=400,
+        mode="landscape",
+        target=target,
+        target_period=200,
+        target_series=[1.0] * 200 + [2.0] * 200,
+    )
     assert table["target"].nunique() > 1
     assert np.isfinite(table.to_numpy(dtype=float)).all()

@@ -10,8 +10,13 @@ SIZES = [5, 50, 500]  # cells per organ: 4 organizations x 5 organs -> 100, 1,00
 
 
 def society_load(mode, cells_per_organ, steps=20):
-    model = HolarchyModel(rng=1, mode=mode, n_organizations=4, organs_per_organization=5,
-                          cells_per_organ=cells_per_organ)
+    model = HolarchyModel(
+        rng=1,
+        mode=mode,
+        n_organizations=4,
+        organs_per_organization=5,
+        cells_per_organ=cells_per_organ,
+    )
     return model.run(steps)["society_load"].iloc[1:]
 
 
@@ -44,7 +49,9 @@ def test_landscape_bits_are_messages_times_size_times_hops(gain):
         up_before, down_before = snapshot(model)
         model.step()
         up_after, down_after = snapshot(model)
-        n_up = sum(np.any(a != b, axis=1).sum() for a, b in zip(up_before[:3], up_after[:3]))
+        n_up = sum(
+            np.any(a != b, axis=1).sum() for a, b in zip(up_before[:3], up_after[:3], strict=True)
+        )
         n_down = 0
         for level in range(1, 4):
             changed = np.any(down_before[level] != down_after[level], axis=1)
@@ -82,8 +89,10 @@ def test_energy_total_is_the_sum_of_its_kinds(mode):
 
 def test_landscape_uses_fewer_bits_than_command_and_flat():
     """Claim 1 and 2 on the default configuration."""
-    bits = {m: HolarchyModel(rng=1, mode=m).run(300)["bits_total"].sum()
-            for m in ("landscape", "command", "flat")}
+    bits = {
+        m: HolarchyModel(rng=1, mode=m).run(300)["bits_total"].sum()
+        for m in ("landscape", "command", "flat")
+    }
     assert bits["landscape"] < bits["command"] and bits["landscape"] < bits["flat"]
 
 
