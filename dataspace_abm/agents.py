@@ -48,7 +48,8 @@ class Holon(mesa.Agent):
 
     @property
     def free_energy(self) -> float:
-        return float(self._arrays.free_energy[self.row])
+        """Its variational free energy now (derived from its row, not stored)."""
+        return float(self.model.regime.free_energy(self.level, self.rows)[0])
 
     @property
     def load(self) -> int:

@@ -16,9 +16,21 @@ import numpy as np
 Array = np.ndarray
 
 
+def sqnorm(v: Array) -> Array:
+    """Squared Euclidean norm over the state dimension (last axis).
+
+    Summed column by column: for the short state axis this is an order of magnitude faster
+    than ``np.sum(axis=-1)``, and the same operations for one row as for a whole level.
+    """
+    out = v[..., 0] * v[..., 0]
+    for k in range(1, v.shape[-1]):
+        out = out + v[..., k] * v[..., k]
+    return out
+
+
 def norm(v: Array) -> Array:
     """Euclidean norm over the state dimension (last axis)."""
-    return np.sqrt(np.sum(v * v, axis=-1))
+    return np.sqrt(sqnorm(v))
 
 
 def _col(p: Array | float) -> Array | float:
@@ -71,11 +83,9 @@ def free_energy(
 
     ``F = 1/2 pi_o |o - mu|^2 + 1/2 pi_eta |mu - eta|^2 [+ 1/2 pi_h |mu - h|^2]``.
     """
-    e_o, e_eta = o - mu, mu - eta
-    f = 0.5 * pi_o * np.sum(e_o * e_o, axis=-1) + 0.5 * pi_eta * np.sum(e_eta * e_eta, axis=-1)
+    f = 0.5 * pi_o * sqnorm(o - mu) + 0.5 * pi_eta * sqnorm(mu - eta)
     if h is not None:
-        e_h = mu - h
-        f = f + 0.5 * pi_h * np.sum(e_h * e_h, axis=-1)
+        f = f + 0.5 * pi_h * sqnorm(mu - h)
     return f
 
 
@@ -95,7 +105,7 @@ def attention(pi_base: float, gain: float, o: Array, mu: Array) -> Array:
 
 def moved(new: Array, last_sent: Array, delta: float) -> Array:
     """Send-on-delta: True where a value moved by more than ``delta`` since it was last sent."""
-    return norm(new - last_sent) > delta
+    return sqnorm(new - last_sent) > delta * delta
 
 
 def segment_sum(values: Array, starts: Array) -> Array:

@@ -51,7 +51,7 @@ def observed_means(model: HolarchyModel) -> list[np.ndarray]:
 
 
 def free_energies(model: HolarchyModel) -> list[float]:
-    """Mean free energy of the living holons of each level.
+    """Mean free energy of the living holons of each level above the cells.
 
     Where a level does not infer (above the cells in command, flat and autonomous), it is
     scored by the prediction error its true state would have against its parent's state
@@ -59,32 +59,23 @@ def free_energies(model: HolarchyModel) -> list[float]:
     it a belief equal to its state.
     """
     levels, hol = model.state.levels, model.holarchy
-    out = [float(np.mean(levels[0].free_energy[levels[0].alive])) if levels[0].alive.any() else 0.0]
-    means = observed_means(model) if not model.regime.parents_infer else None
-    for level in range(1, len(levels)):
-        lv = levels[level]
+    regime = model.regime
+    means = observed_means(model) if not regime.parents_infer else None
+    out = []
+    for level, lv in enumerate(levels[1:], start=1):
         if means is None:
-            f = lv.free_energy
+            f = regime.free_energy(level, slice(0, lv.n))
         else:
             above = means[level + 1][hol.parent[level]] if level < 3 else model.target[None, :]
             gap = means[level] - above
-            f = 0.5 * model.p["pi_prior"] * np.sum(gap * gap, axis=-1)
+            f = 0.5 * model.p["pi_prior"] * eq.sqnorm(gap)
         out.append(float(np.mean(f[lv.alive])) if lv.alive.any() else 0.0)
     return out
 
 
-def step_metrics(model: HolarchyModel) -> dict[str, float]:
-    """The model-level row of the per-step table."""
-    s, p = model.state, model.p
-    cells = s.levels[0]
-    alive = cells.alive
-    tally = s.tally
-    x = cells.x[alive]
-    if x.shape[0]:
-        tracking = float(eq.norm(x.mean(axis=0) - model.target))
-        niche = float(np.mean(eq.norm(x - s.h[alive])))
-    else:
-        tracking = niche = 0.0
+def step_accounts(model: HolarchyModel) -> dict[str, float]:
+    """This step's energy by kind and bits, from the tally; adds them to the run's totals."""
+    tally, p = model.state.tally, model.p
     bits_total = tally["bits_up"] + tally["bits_down"] + tally["bits_lateral"]
     energy = {
         "energy_action": tally["e_action"],
@@ -92,17 +83,11 @@ def step_metrics(model: HolarchyModel) -> dict[str, float]:
         "energy_communication": p["c_bit"] * bits_total,
         "energy_central": tally["e_central"],
     }
-    total = sum(energy.values())
-    model.totals["energy"] += total
+    energy["energy_total"] = sum(energy.values())
+    model.totals["energy"] += energy["energy_total"]
     model.totals["bits"] += bits_total
-    row = {
-        "step": model.steps,
-        "target": float(model.target[0]),
-        "tracking_error": tracking,
-        "niche_error": niche,
-        **{f"free_energy_{n}": f for n, f in zip(LEVELS, free_energies(model), strict=True)},
+    return {
         **energy,
-        "energy_total": total,
         "energy_cumulative": model.totals["energy"],
         "landauer_floor": eq.landauer_floor(bits_total, p["temperature"]),
         "bits_up": tally["bits_up"],
@@ -111,8 +96,28 @@ def step_metrics(model: HolarchyModel) -> dict[str, float]:
         "bits_total": bits_total,
         "bits_cumulative": model.totals["bits"],
         "messages": tally["messages"],
-        "peak_node_load": int(max(int(lv.load.max(initial=0)) for lv in s.levels)),
-        "society_load": int(s.levels[-1].load[0]),
-        "alive_cells": int(np.count_nonzero(alive)),
     }
-    return row
+
+
+def step_metrics(model: HolarchyModel, accounts: dict[str, float]) -> dict[str, float]:
+    """The model-level row of the per-step table: errors, free energies, loads, accounts."""
+    s = model.state
+    cells = model.regime.cell_summary()
+    n_alive = cells["alive"]
+    if n_alive:
+        tracking = float(eq.norm(cells["sum_x"] / n_alive - model.target))
+        niche = cells["sum_niche_distance"] / n_alive
+    else:
+        tracking = niche = 0.0
+    free = [cells["sum_free_energy"] / max(n_alive, 1), *free_energies(model)]
+    return {
+        "step": model.steps,
+        "target": float(model.target[0]),
+        "tracking_error": tracking,
+        "niche_error": niche,
+        **{f"free_energy_{n}": f for n, f in zip(LEVELS, free, strict=True)},
+        **accounts,
+        "peak_node_load": max(cells["max_load"], *(int(lv.load.max()) for lv in s.levels[1:])),
+        "society_load": int(s.levels[-1].load[0]),
+        "alive_cells": n_alive,
+    }

@@ -15,8 +15,9 @@ import pandas as pd
 
 from . import params as P
 from .agents import AGENT_CLASSES, Holon
+from .compiled import CompiledLandscape
 from .environment import Environment
-from .metrics import COLUMNS, step_metrics
+from .metrics import COLUMNS, step_accounts, step_metrics
 from .regimes import REGIMES, Flat
 from .state import initial_state
 from .structure import build_holarchy, build_lateral_graph
@@ -55,7 +56,10 @@ class HolarchyModel(mesa.Model):
                 n_cells, p["flat_graph"], p["flat_degree"], p["flat_rewire"], seed
             )
         self._init_regime_arrays()
-        self.regime = REGIMES[p["mode"]](self)
+        regime = REGIMES[p["mode"]]
+        if p["engine"] == "vectorized" and p["mode"] == "landscape":
+            regime = CompiledLandscape  # the cell level in fused kernels
+        self.regime = regime(self)
         self.holons: list[list[Holon]] = [
             [cls(self, row) for row in range(size)]
             for cls, size in zip(AGENT_CLASSES, self.holarchy.sizes, strict=True)
@@ -65,7 +69,7 @@ class HolarchyModel(mesa.Model):
         self.draws: dict[str, Any] = {}
         self.totals = {"energy": 0.0, "bits": 0.0}
         self.state.reset_tally()
-        self.metrics = step_metrics(self)
+        self.metrics = step_metrics(self, step_accounts(self))
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_column, name=name) for name in COLUMNS}
         )
@@ -107,7 +111,7 @@ class HolarchyModel(mesa.Model):
             self.state.h[:] = self.environment.niche(t)
         self._draw(t)
         self.state.reset_tally()
-        if p["engine"] == "vectorized":
+        if p["engine"] != "agents":  # whole levels at once: "vectorized" or "numpy"
             for level, size in enumerate(self.holarchy.sizes):
                 self.regime.step(level, slice(0, size))
             for level, size in enumerate(self.holarchy.sizes):
@@ -115,8 +119,9 @@ class HolarchyModel(mesa.Model):
         else:  # every holon as a Mesa agent, in random order: the order must not matter
             self.agents.shuffle_do("step")
             self.agents.shuffle_do("advance")
-        self.metrics = step_metrics(self)
+        accounts = step_accounts(self)  # every step, so cumulative sums miss nothing
         if t % p["collect_every"] == 0:
+            self.metrics = step_metrics(self, accounts)
             self.datacollector.collect(self)
 
     def _draw(self, t: int) -> None:

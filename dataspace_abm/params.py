@@ -63,7 +63,14 @@ PRECISION = {"low": 0.0, "low_open": True, "high": 1e9}
 PARAMETERS: dict[str, Spec] = {
     # run
     "mode": _p("landscape", "str", "run", "control regime", choices=MODES),
-    "engine": _p("vectorized", "str", "run", "stepping engine", choices=("vectorized", "agents")),
+    "engine": _p(
+        "vectorized",
+        "str",
+        "run",
+        "whole levels with compiled cell kernels, whole levels in numpy only (the reference),"
+        " or one Mesa agent at a time",
+        choices=("vectorized", "numpy", "agents"),
+    ),
     "collect_every": _p(1, "int", "run", "data collection period in steps", low=1),
     # structure
     "n_organizations": _p(8, "int", "structure", "organizations under society", low=1),

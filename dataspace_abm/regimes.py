@@ -10,7 +10,7 @@ one per row, so either engine reads the same numbers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,6 +51,18 @@ class Regime:
         lv = self.s.levels[level]
         return lv.x[rows] + self.m.noise_sd * self.m.draws["noise"][level][rows]
 
+    def kept(self, key: str, level: int, rows: slice, sent: np.ndarray) -> np.ndarray:
+        """Mask over ``rows``: the messages in ``sent`` that were not lost."""
+        lost = self.m.draws.get(key)
+        return sent if lost is None else sent & ~lost[level][rows]
+
+    def add_per_parent(self, level: int, rows: slice, mask: np.ndarray, load: np.ndarray) -> None:
+        """Add one to the load of the parent (at ``level + 1``) of each row in ``mask``."""
+        parent = self.m.holarchy.parent[level][rows]
+        first = parent[0]
+        counts = np.bincount(parent - first, weights=mask, minlength=parent[-1] - first + 1)
+        load[first : first + counts.size] += counts.astype(load.dtype)
+
     def arrived(self, key: str, level: int, idx: np.ndarray) -> np.ndarray:
         """Which of the messages sent from (or to) rows ``idx`` were not lost."""
         lost = self.m.draws.get(key)
@@ -68,7 +80,7 @@ class Regime:
             x = x + p["process_noise"] * self.m.draws["process"][rows]
         cells.x[rows], s.a[rows] = x, a
         alive = cells.alive[rows]
-        s.add("e_action", p["c_act"] * np.sum(np.sum(a * a, axis=-1)[alive]))
+        s.add("e_action", p["c_act"] * np.sum(eq.sqnorm(a)[alive]))
 
     def infer_cells(self, rows: slice, o, eta, pi_eta) -> np.ndarray:
         """Cells' perception against landscape ``(eta, pi_eta)`` and their niche."""
@@ -77,28 +89,61 @@ class Regime:
         h, pi_h = s.h[rows], s.pi_h[rows]
         mu = eq.perceive(cells.mu[rows], o, eta, self.pi_o, pi_eta, self.k_mu, h, pi_h)
         cells.o[rows], cells.mu[rows] = o, mu
-        cells.free_energy[rows] = eq.free_energy(o, mu, eta, self.pi_o, pi_eta, h, pi_h)
         s.add("e_inference", self.m.p["c_inf"] * np.count_nonzero(cells.alive[rows]))
         return mu
 
     def report_up(self, level: int, rows: slice, hops: int = 1) -> np.ndarray:
-        """Send-on-delta reports of ``x`` to the parent; returns the rows that sent."""
-        s, h = self.s, self.m.holarchy
-        lv = s.levels[level]
-        send = lv.alive[rows] & eq.moved(lv.x[rows], lv.sent_up[rows], self.delta)
-        idx = _index(rows)[send]
-        lv.sent_up[idx] = lv.x[idx]
-        ok = idx[self.arrived("lost_up", level, idx)]
-        lv.reported[ok] = lv.x[ok]
-        self.count(idx.size, self.bits_state, hops, "up")
-        np.add.at(lv.load, idx, 1)
-        np.add.at(s.levels[level + 1].load, h.parent[level][ok], 1)
-        return idx
+        """Send-on-delta reports of ``x`` to the parent; returns the mask of rows that sent."""
+        lv = self.s.levels[level]
+        x = lv.x[rows]
+        send = lv.alive[rows] & eq.moved(x, lv.sent_up[rows], self.delta)
+        # masked copies rather than gathers: a whole level is one pass over memory
+        np.copyto(lv.sent_up[rows], x, where=send[:, None])
+        ok = self.kept("lost_up", level, rows, send)
+        np.copyto(lv.reported[rows], x, where=ok[:, None])
+        self.count(int(np.count_nonzero(send)), self.bits_state, hops, "up")
+        lv.load[rows] += send
+        self.add_per_parent(level, rows, ok, self.s.levels[level + 1].load)
+        return send
 
     def count(self, n: int, bits: int, hops: int, direction: str) -> None:
         self.s.add("bits_" + direction, n * bits * hops)
         self.s.add("msg_" + direction, n)
         self.s.add("messages", n)
+
+    def free_energy(self, level: int, rows: slice) -> np.ndarray:
+        """Each holon's free energy from its last observation, belief and landscape."""
+        s = self.s
+        lv = s.levels[level]
+        if level > 0:
+            return eq.free_energy(lv.o[rows], lv.mu[rows], lv.eta[rows], self.pi_o, lv.pi_eta[rows])
+        return eq.free_energy(
+            lv.o[rows],
+            lv.mu[rows],
+            lv.eta[rows],
+            self.pi_o,
+            lv.pi_eta[rows],
+            s.h[rows],
+            s.pi_h[rows],
+        )
+
+    def cell_summary(self) -> dict[str, Any]:
+        """Sums over the living cells for the per-step table (one place, so kernels can fuse)."""
+        s = self.s
+        cells = s.levels[0]
+        alive = cells.alive
+        n_alive = int(np.count_nonzero(alive))
+        f = self.free_energy(0, slice(0, cells.n))
+        x, h = cells.x, s.h
+        if n_alive < cells.n:
+            x, h, f = x[alive], h[alive], f[alive]
+        return {
+            "sum_x": x.sum(axis=0),
+            "sum_niche_distance": float(np.sum(eq.norm(x - h))),
+            "sum_free_energy": float(np.sum(f)),
+            "alive": n_alive,
+            "max_load": int(cells.load.max()),
+        }
 
     # --- phases ----------------------------------------------------------------------
     def step(self, level: int, rows: slice) -> None:
@@ -139,7 +184,6 @@ class Landscape(Regime):
         lv.theta[rows] = lv.theta[rows] + eq.act(o, mu, self.k_a * slow, self.pi_o)
         lv.pi_child[rows] = eq.attention(self.pi_prior, self.gain, o, mu)
         lv.o[rows], lv.mu[rows] = o, mu
-        lv.free_energy[rows] = eq.free_energy(o, mu, lv.eta[rows], self.pi_o, lv.pi_eta[rows])
         s.add("e_inference", m.p["c_inf"] * np.count_nonzero(lv.alive[rows]))
 
     def send(self, level: int, rows: slice) -> None:
@@ -148,29 +192,33 @@ class Landscape(Regime):
         if level > 0:
             self.broadcast(level, rows)
 
-    def broadcast(self, level: int, rows: slice) -> None:
-        """Send the landscape (centre, and precision under attention) to each living child."""
-        s, hol = self.s, self.m.holarchy
-        lv, below = s.levels[level], s.levels[level - 1]
+    def changed_landscapes(self, level: int, rows: slice) -> np.ndarray:
+        """Living parents whose landscape moved by more than delta; marks them as sent."""
+        lv = self.s.levels[level]
         changed = eq.moved(lv.theta[rows], lv.sent_theta[rows], self.delta)
         if self.gain > 0:
             changed |= np.abs(lv.pi_child[rows] - lv.sent_pi[rows]) > self.delta * self.pi_prior
         changed &= lv.alive[rows]
-        idx = _index(rows)[changed]
-        if idx.size == 0:
+        np.copyto(lv.sent_theta[rows], lv.theta[rows], where=changed[:, None])
+        np.copyto(lv.sent_pi[rows], lv.pi_child[rows], where=changed)
+        return changed
+
+    def broadcast(self, level: int, rows: slice) -> None:
+        """Send the landscape (centre, and precision under attention) to each living child."""
+        s, hol = self.s, self.m.holarchy
+        lv, below = s.levels[level], s.levels[level - 1]
+        changed = self.changed_landscapes(level, rows)
+        if not changed.any():
             return
-        lv.sent_theta[idx], lv.sent_pi[idx] = lv.theta[idx], lv.pi_child[idx]
-        first, last = hol.starts[level][rows.start], hol.ends[level][rows.stop - 1]
-        kids = np.arange(first, last)
-        parent = hol.parent[level - 1][kids]
-        kids = kids[changed[parent - rows.start] & below.alive[kids]]
-        parent = hol.parent[level - 1][kids]
-        self.count(kids.size, self.bits_landscape, 1, "down")
-        np.add.at(lv.load, parent, 1)
-        ok = self.arrived("lost_down", level - 1, kids)
-        kids, parent = kids[ok], parent[ok]
-        below.eta[kids], below.pi_eta[kids] = lv.theta[parent], lv.pi_child[parent]
-        np.add.at(below.load, kids, 1)
+        kids = slice(int(hol.starts[level][rows.start]), int(hol.ends[level][rows.stop - 1]))
+        parent = hol.parent[level - 1][kids] - rows.start  # within rows
+        receive = changed[parent] & below.alive[kids]
+        self.count(int(np.count_nonzero(receive)), self.bits_landscape, 1, "down")
+        self.add_per_parent(level - 1, kids, receive, lv.load)
+        ok = self.kept("lost_down", level - 1, kids, receive)
+        np.copyto(below.eta[kids], lv.theta[rows][parent], where=ok[:, None])
+        np.copyto(below.pi_eta[kids], lv.pi_child[rows][parent], where=ok)
+        below.load[kids] += ok
 
 
 class Command(Regime):
@@ -184,12 +232,16 @@ class Command(Regime):
             cells, order = s.levels[0], s.extra["order"][rows]
             o = self.observe(0, rows)
             cells.o[rows], cells.mu[rows] = o, order  # no inference: the order is the belief
-            cells.free_energy[rows] = eq.free_energy(
-                o, order, order, self.pi_o, self.pi_prior, s.h[rows], s.pi_h[rows]
-            )
             self.move_cells(rows, o, order)
         elif level == len(self.s.levels) - 1:
             self.plan()
+
+    def free_energy(self, level: int, rows: slice) -> np.ndarray:
+        if level > 0:
+            return super().free_energy(level, rows)
+        s, order = self.s, self.s.extra["order"][rows]
+        o = s.levels[0].o[rows]
+        return eq.free_energy(o, order, order, self.pi_o, self.pi_prior, s.h[rows], s.pi_h[rows])
 
     def plan(self) -> None:
         """Society: read at most ``central_capacity`` queued reports, solve, queue orders."""
@@ -314,6 +366,14 @@ class Autonomous(Regime):
     """No coupling: each cell follows its own niche. The reference for what coordination buys."""
 
     name = "autonomous"
+
+    def free_energy(self, level: int, rows: slice) -> np.ndarray:
+        if level > 0:
+            return super().free_energy(level, rows)
+        s = self.s
+        cells = s.levels[0]
+        h = s.h[rows]
+        return eq.free_energy(cells.o[rows], cells.mu[rows], h, self.pi_o, 0.0, h, s.pi_h[rows])
 
     def step(self, level: int, rows: slice) -> None:
         if level != 0:

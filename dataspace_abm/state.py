@@ -40,7 +40,6 @@ class Level:
     eta: np.ndarray  # landscape centre received from the parent (mailbox)
     pi_eta: np.ndarray  # landscape precision received from the parent (mailbox)
     alive: np.ndarray
-    free_energy: np.ndarray
     load: np.ndarray  # messages sent plus received this step
     sent_up: np.ndarray  # the value this holon last reported upward
     reported: np.ndarray  # the value the parent holds for this holon (mailbox)
@@ -96,7 +95,6 @@ def initial_state(
             eta=x.copy(),
             pi_eta=np.full(n, pi_prior),
             alive=np.ones(n, dtype=bool),
-            free_energy=np.zeros(n),
             load=np.zeros(n, dtype=np.int64),
             sent_up=x.copy(),
             reported=x.copy(),

@@ -28,10 +28,12 @@ HARD = dict(  # every mechanism at once: uneven sizes, loss, attention, removal,
 )
 
 
+@pytest.mark.parametrize("other", ["agents", "numpy"])
 @pytest.mark.parametrize("mode", ["landscape", "command", "flat", "autonomous"])
-def test_per_agent_engine_matches_vectorized(mode):
+def test_engines_give_the_same_trajectories(mode, other):
+    """The default engine (compiled cell kernels) against the per-agent and numpy engines."""
     vec = HolarchyModel(rng=3, mode=mode, **HARD)
-    agents = HolarchyModel(rng=3, mode=mode, engine="agents", **HARD)
+    agents = HolarchyModel(rng=3, mode=mode, engine=other, **HARD)
     a, b = vec.run(90), agents.run(90)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-9)
     for level_a, level_b in zip(vec.state.levels, agents.state.levels, strict=True):

@@ -1,0 +1,134 @@
+"""Compiled (numba) kernels for the cell level, the only level with millions of rows.
+
+Each kernel fuses what the numpy path (``regimes.py`` with ``equations.py``) does in a
+dozen whole-array passes into one pass over memory, with the same floating-point
+operations in the same order, so both paths give the same trajectories. The numpy path
+stays the reference (``engine = "numpy"``); tests hold the two together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def landscape_cells_step(
+    x, mu, o, a, eta, pi_eta, h, pi_h, noise, process, alive,
+    noise_sd, pi_o, k_mu, k_a, a_max, drift, process_sd,
+):  # fmt: skip
+    """Sense, perceive and act for every cell; returns (action energy / c_act, living cells)."""
+    n, d = x.shape
+    gain = -k_a * pi_o
+    action = 0.0
+    living = 0
+    has_process = process.shape[0] == n
+    for i in range(n):
+        pe, ph = pi_eta[i], pi_h[i]
+        den = 1.0 + k_mu * ((pi_o + pe) + ph)
+        a2 = 0.0
+        for k in range(d):
+            ok = x[i, k] + noise_sd * noise[i, k]
+            num = (pi_o * ok + pe * eta[i, k]) + ph * h[i, k]
+            m = (mu[i, k] + k_mu * num) / den
+            ak = min(max(gain * (ok - m), -a_max), a_max)
+            xk = (x[i, k] + ak) + drift
+            if has_process:
+                xk = xk + process_sd * process[i, k]
+            o[i, k], mu[i, k], a[i, k], x[i, k] = ok, m, ak, xk
+            a2 += ak * ak
+        if alive[i]:
+            action += a2
+            living += 1
+    return action, living
+
+
+@njit(cache=True)
+def report_up(x, sent_up, reported, alive, lost, parent, load, parent_load, delta2):
+    """Send-on-delta reports of every row to its parent; returns the number sent."""
+    n, d = x.shape
+    has_loss = lost.shape[0] == n
+    sent = 0
+    for i in range(n):
+        if not alive[i]:
+            continue
+        dist = 0.0
+        for k in range(d):
+            v = x[i, k] - sent_up[i, k]
+            dist += v * v
+        if dist > delta2:
+            sent += 1
+            load[i] += 1
+            arrives = not (has_loss and lost[i])
+            for k in range(d):
+                sent_up[i, k] = x[i, k]
+                if arrives:
+                    reported[i, k] = x[i, k]
+            if arrives:
+                parent_load[parent[i]] += 1
+    return sent
+
+
+@njit(cache=True)
+def receive_landscape(
+    eta, pi_eta, alive, lost, parent, changed, theta, pi_child, load, parent_load
+):
+    """Each living child of a parent whose landscape changed receives it; returns the count."""
+    n, d = eta.shape
+    has_loss = lost.shape[0] == n
+    sent = 0
+    for i in range(n):
+        p = parent[i]
+        if not (changed[p] and alive[i]):
+            continue
+        sent += 1
+        parent_load[p] += 1
+        if has_loss and lost[i]:
+            continue
+        for k in range(d):
+            eta[i, k] = theta[p, k]
+        pi_eta[i] = pi_child[p]
+        load[i] += 1
+    return sent
+
+
+@njit(cache=True)
+def cells_summary(x, h, o, mu, eta, pi_eta, pi_h, pi_o, alive, load):
+    """Sums over living cells of x, |x - h| and free energy; their count; the largest load."""
+    n, d = x.shape
+    niche = 0.0
+    free = 0.0
+    living = 0
+    max_load = 0
+    for i in range(n):
+        if load[i] > max_load:
+            max_load = load[i]
+        if not alive[i]:
+            continue
+        living += 1
+        dist = e_o = e_eta = e_h = 0.0  # 0.0 + a == a: the same sums as equations.sqnorm
+        for k in range(d):
+            v, a, b, c = (
+                x[i, k] - h[i, k],
+                o[i, k] - mu[i, k],
+                mu[i, k] - eta[i, k],
+                mu[i, k] - h[i, k],
+            )
+            dist += v * v
+            e_o += a * a
+            e_eta += b * b
+            e_h += c * c
+        niche += np.sqrt(dist)
+        free += (0.5 * pi_o * e_o + 0.5 * pi_eta[i] * e_eta) + 0.5 * pi_h[i] * e_h
+    sum_x = np.zeros(d)
+    for k in range(d):  # one column at a time: accumulators stay in registers
+        total = 0.0
+        for i in range(n):
+            if alive[i]:
+                total += x[i, k]
+        sum_x[k] = total
+    return sum_x, niche, free, living, max_load
+
+
+NONE_BOOL = np.zeros(0, dtype=np.bool_)
+NONE_FLOAT = np.zeros((0, 1))
