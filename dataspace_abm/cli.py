@@ -36,7 +36,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--config", type=Path, help="a config.toml to start from")
     run.add_argument("--out", type=Path, default=Path("results"), help="output folder")
+    bench = sub.add_parser("bench", help="time build and steps from 10^3 to 10^6 cells")
+    bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="cell counts, comma-separated")
+    bench.add_argument("--modes", default=",".join(P.MODES), help="regimes, comma-separated")
+    bench.add_argument("--steps", type=int, default=5, help="steps per repetition")
+    bench.add_argument("--repeats", type=int, default=5, help="repetitions (median taken)")
+    bench.add_argument("--agents-up-to", type=float, default=1e5, help="per-agent engine limit")
+    bench.add_argument("--out", type=Path, default=Path("results/bench.json"), help="JSON file")
     return parser
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Run the benchmark, print its table and write its JSON."""
+    from .benchmark import format_table, run_benchmark, write_json
+
+    try:
+        sizes = [int(float(s)) for s in args.sizes.split(",")]
+    except ValueError as exc:
+        raise UsageError(
+            f"--sizes = {args.sizes!r} is invalid: allowed numbers like 1e3,1e4"
+        ) from exc
+    modes = args.modes.split(",")
+    for mode in modes:
+        P.check_value("mode", mode)
+    if min(sizes) < 100 or args.steps < 1 or args.repeats < 1:
+        raise UsageError("--sizes >= 100 cells, --steps >= 1 and --repeats >= 1 are required")
+    result = run_benchmark(sizes, modes, args.steps, args.repeats, int(args.agents_up_to))
+    print(format_table(result))
+    write_json(result, args.out)
+    print(f"\nwritten to {args.out}")
+    return 0
 
 
 def summarize(mode: str, table: pd.DataFrame) -> dict[str, Any]:
@@ -97,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return run(args)
+        return bench(args) if args.command == "bench" else run(args)
     except (P.ParameterError, UsageError) as exc:
         print(f"dataspace-abm: error: {exc}", file=sys.stderr)
         return 2

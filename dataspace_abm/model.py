@@ -6,6 +6,7 @@ SolaraViz can drive the model; ``model.table`` is the per-step table as a DataFr
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
@@ -68,6 +69,7 @@ class HolarchyModel(mesa.Model):
         self.noise_sd = 0.0
         self.draws: dict[str, Any] = {}
         self.totals = {"energy": 0.0, "bits": 0.0}
+        self.collect_seconds = 0.0  # time spent measuring and collecting, for the benchmark
         self.state.reset_tally()
         self.metrics = step_metrics(self, step_accounts(self))
         self.datacollector = mesa.DataCollector(
@@ -121,8 +123,10 @@ class HolarchyModel(mesa.Model):
             self.agents.shuffle_do("advance")
         accounts = step_accounts(self)  # every step, so cumulative sums miss nothing
         if t % p["collect_every"] == 0:
+            started = time.perf_counter()
             self.metrics = step_metrics(self, accounts)
             self.datacollector.collect(self)
+            self.collect_seconds += time.perf_counter() - started
 
     def _draw(self, t: int) -> None:
         """All random numbers of a step, one per row, drawn in a fixed order."""

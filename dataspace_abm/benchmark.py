@@ -1,0 +1,187 @@
+"""Benchmark: build and step times, throughput, memory and scaling, engine against engine.
+
+Every configuration runs in a fresh process (so its peak memory is its own); step times are
+medians over repetitions after a warm-up step. Timings are figures to read as ratios, taken
+side by side on the same machine: never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import platform
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .params import MODES
+
+# cells -> (organizations, organs per organization, cells per organ): four levels, d = 2
+SIZES: dict[int, tuple[int, int, int]] = {
+    10**3: (10, 10, 10),
+    10**4: (10, 10, 100),
+    10**5: (10, 100, 100),
+    10**6: (10, 100, 1000),
+}
+
+# Bytes of the cell arrays one landscape step reads and writes per cell (d = 2, float64),
+# pass by pass in the compiled engine: noise draw 16; sense-infer-act reads x, mu, eta, h,
+# noise (5 x 16), pi_eta, pi_h (2 x 8), alive (1) and writes o, mu, a, x (4 x 16); reports
+# read x, sent_up, alive, parent, load and write sent_up, reported, load; the organs'
+# coarse-graining reads reported and alive and makes two temporaries; the landscapes read
+# parent, alive and write eta, pi_eta, load; the measures read x, h, o, mu, eta, pi_eta,
+# pi_h, alive, load and x again; the load counters are reset.
+BYTES_PER_CELL_STEP = 16 + (97 + 64) + (49 + 40) + (17 + 57) + (33 + 40) + (105 + 17) + 8
+
+
+def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
+    """Copy bandwidth in bytes per second: (read + write) / time of the best copy."""
+    a = np.ones(megabytes * 2**20 // 8)
+    b = np.empty_like(a)
+    best = min(_timed(lambda: np.copyto(b, a)) for _ in range(repeats))
+    return 2 * a.nbytes / best
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _measure(n_cells: int, mode: str, engine: str, steps: int, repeats: int) -> dict[str, Any]:
+    """Build one model and time its steps (runs inside a fresh process)."""
+    from .model import HolarchyModel
+
+    organizations, organs, cells = SIZES.get(n_cells) or _shape(n_cells)
+    started = time.perf_counter()
+    model = HolarchyModel(
+        rng=1, mode=mode, engine=engine, n_organizations=organizations,
+        organs_per_organization=organs, cells_per_organ=cells,
+    )  # fmt: skip
+    build = time.perf_counter() - started
+    model.step()  # warm-up: compiled kernels, caches
+    times, collect = [], []
+    for _ in range(repeats):
+        before = model.collect_seconds
+        times.append(_timed(lambda: [model.step() for _ in range(steps)]) / steps)
+        collect.append((model.collect_seconds - before) / steps)
+    step = statistics.median(times)
+    n = model.holarchy.n_cells
+    return {
+        "cells": n,
+        "mode": mode,
+        "engine": engine,
+        "build_s": build,
+        "step_s": step,
+        "cell_steps_per_s": n / step,
+        "collection_share": statistics.median(collect) / step,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _shape(n_cells: int) -> tuple[int, int, int]:
+    """Four levels for any size: 10 organizations of 10 organs, the rest in cells per organ."""
+    return 10, 10, max(1, round(n_cells / 100))
+
+
+def _in_fresh_process(*args) -> dict[str, Any]:
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_measure, args)
+
+
+def scaling_exponent(rows: list[dict[str, Any]], mode: str, engine: str, low: int) -> float:
+    """Least-squares slope of log(step time) against log(cells), from ``low`` cells up."""
+    pts = [(r["cells"], r["step_s"]) for r in rows
+           if r["mode"] == mode and r["engine"] == engine and r["cells"] >= low]  # fmt: skip
+    if len(pts) < 2:
+        return float("nan")
+    x, y = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def run_benchmark(
+    sizes: list[int],
+    modes: list[str] | None = None,
+    steps: int = 5,
+    repeats: int = 5,
+    agents_up_to: int = 10**5,
+    progress=print,
+) -> dict[str, Any]:
+    """Every size x regime on the default engine, and the per-agent engine up to a size."""
+    modes = modes or list(MODES)
+    rows = []
+    for n in sizes:
+        for mode in modes:
+            engines = ["vectorized"] + (["agents"] if n <= agents_up_to else [])
+            for engine in engines:
+                reps = repeats if engine == "vectorized" else max(1, repeats // 2)
+                step_count = steps if engine == "vectorized" else 1
+                row = _in_fresh_process(n, mode, engine, step_count, reps)
+                rows.append(row)
+                progress(
+                    f"{row['cells']:>8} {mode:<10} {engine:<10} step {row['step_s'] * 1e3:9.2f} ms"
+                )
+    for row in rows:
+        if row["engine"] == "agents":
+            twin = next(r for r in rows if r["engine"] == "vectorized" and r["cells"] ==
+                        row["cells"] and r["mode"] == row["mode"])  # fmt: skip
+            twin["speedup_over_agents"] = row["step_s"] / twin["step_s"]
+    bandwidth = memory_bandwidth()
+    low = 10**4 if max(sizes) > 10**4 else min(sizes)
+    exponents = {m: scaling_exponent(rows, m, "vectorized", low) for m in modes}
+    for row in rows:
+        row["bandwidth_share"] = (
+            BYTES_PER_CELL_STEP * row["cell_steps_per_s"] / bandwidth
+            if row["mode"] == "landscape" and row["engine"] == "vectorized"
+            else None
+        )
+    return {
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor(),
+            "cpus": mp.cpu_count(),
+        },  # fmt: skip
+        "method": f"median of {repeats} repetitions of {steps} steps after one warm-up step",
+        "memory_bandwidth_gb_s": bandwidth / 1e9,
+        "bytes_per_cell_step": BYTES_PER_CELL_STEP,
+        "scaling_exponent_from": low,
+        "scaling_exponents": exponents,
+        "rows": rows,
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The benchmark as a plain-text table with its summary lines."""
+    head = (
+        f"{'cells':>8} {'mode':<10} {'engine':<10} {'build s':>8} {'step ms':>9} "
+        f"{'cell-steps/s':>13} {'collect':>8} {'peak MB':>8} {'x agents':>9} {'of BW':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in result["rows"]:
+        speed = r.get("speedup_over_agents")
+        share = r.get("bandwidth_share")
+        lines.append(
+            f"{r['cells']:>8} {r['mode']:<10} {r['engine']:<10} {r['build_s']:>8.2f} "
+            f"{r['step_s'] * 1e3:>9.2f} {r['cell_steps_per_s']:>13.3g} "
+            f"{r['collection_share']:>8.1%} {r['peak_rss_mb']:>8.0f} "
+            f"{'' if speed is None else f'{speed:.0f}x':>9} "
+            f"{'' if share is None else f'{share:.0%}':>6}"
+        )
+    lines.append("")
+    lines.append(
+        f"memory bandwidth (copy): {result['memory_bandwidth_gb_s']:.1f} GB/s; "
+        f"a landscape cell-step moves about {result['bytes_per_cell_step']} bytes"
+    )
+    exps = ", ".join(f"{m} {e:.2f}" for m, e in result["scaling_exponents"].items())
+    lines.append(f"scaling exponent of step time in N (from {result['scaling_exponent_from']} "
+                 f"cells): {exps}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, default=float))
