@@ -6,22 +6,40 @@ import tracemalloc
 import numpy as np
 
 from dataspace_abm import HolarchyModel
-from dataspace_abm.benchmark import format_table, run_benchmark, scaling_exponent
+from dataspace_abm.benchmark import format_table, scaling_exponent
 from dataspace_abm.cli import main
 
 
 def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    code = main(["bench", "--sizes", "200,400", "--modes", "landscape,command", "--steps", "1",
-                 "--repeats", "1", "--agents-up-to", "200", "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "bench",
+            "--sizes",
+            "200,400",
+            "--modes",
+            "landscape,command",
+            "--steps",
+            "1",
+            "--repeats",
+            "1",
+            "--agents-up-to",
+            "200",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     result = json.loads(out.read_text())
     rows = result["rows"]
     assert [(r["cells"], r["mode"], r["engine"]) for r in rows] == [
-        (200, "landscape", "vectorized"), (200, "landscape", "agents"),
-        (200, "command", "vectorized"), (200, "command", "agents"),
-        (400, "landscape", "vectorized"), (400, "command", "vectorized"),
-    ]  # fmt: skip
+        (200, "landscape", "vectorized"),
+        (200, "landscape", "agents"),
+        (200, "command", "vectorized"),
+        (200, "command", "agents"),
+        (400, "landscape", "vectorized"),
+        (400, "command", "vectorized"),
+    ]
     for row in rows:
         assert row["step_s"] > 0 and row["build_s"] > 0 and row["peak_rss_mb"] > 0
         assert 0 <= row["collection_share"] <= 1
@@ -35,18 +53,32 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
 
 
 def test_scaling_exponent_recovers_a_power_law():
-    rows = [{"cells": n, "mode": "m", "engine": "e", "step_s": 3e-7 * n**1.3} for n in
-            (10**3, 10**4, 10**5)]  # fmt: skip
+    rows = [
+        {"cells": n, "mode": "m", "engine": "e", "step_s": 3e-7 * n**1.3}
+        for n in (10**3, 10**4, 10**5)
+    ]
     assert abs(scaling_exponent(rows, "m", "e", 10**3) - 1.3) < 1e-9
-    table = format_table({"rows": [], "memory_bandwidth_gb_s": 1.0, "bytes_per_cell_step": 1,
-                          "scaling_exponents": {"m": 1.3}, "scaling_exponent_from": 1000})  # fmt: skip
+    table = format_table(
+        {
+            "rows": [],
+            "memory_bandwidth_gb_s": 1.0,
+            "bytes_per_cell_step": 1,
+            "scaling_exponents": {"m": 1.3},
+            "scaling_exponent_from": 1000,
+        }
+    )
     assert "m 1.30" in table
 
 
 def test_memory_stays_flat_over_ten_thousand_steps():
     """10^4 cells, 10^4 steps: memory grows by no more than the rows the collector keeps."""
-    model = HolarchyModel(rng=1, n_organizations=10, organs_per_organization=10,
-                          cells_per_organ=100, collect_every=100)  # fmt: skip
+    model = HolarchyModel(
+        rng=1,
+        n_organizations=10,
+        organs_per_organization=10,
+        cells_per_organ=100,
+        collect_every=100,
+    )
     model.run(1000)
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
