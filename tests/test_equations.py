@@ -10,18 +10,26 @@ precision = st.floats(1e-6, 1e6)
 value = st.floats(-100, 100)
 
 
-@given(precision, precision, precision, st.floats(1e-3, 10), value, value, value)
-def test_perception_converges_to_precision_weighted_mean(pi_o, pi_eta, pi_h, k, o, eta, h):
-    """Iterating perception with fixed inputs reaches the closed-form fixed point."""
-    o_, eta_, h_ = (np.full((1, 2), v) for v in (o, eta, h))
-    expected = eq.precision_weighted_mean(o_, eta_, pi_o, np.array([pi_eta]), h_, pi_h)
+@given(precision, precision, precision, st.floats(1e-3, 1e3), value, value, value, value)
+def test_perception_contracts_to_the_precision_weighted_mean(pi_o, pi_eta, pi_h, k, mu0, o, eta, h):
+    """The closed form is a fixed point, and each step shrinks the distance to it by
+    exactly 1 / (1 + k (pi_o + pi_eta + pi_h))."""
+    o_, eta_, h_, mu_ = (np.full((1, 2), v) for v in (o, eta, h, mu0))
+    star = eq.precision_weighted_mean(o_, eta_, pi_o, np.array([pi_eta]), h_, pi_h)
+    scale = max(1.0, abs(o), abs(eta), abs(h), abs(mu0))
+    again = eq.perceive(star, o_, eta_, pi_o, np.array([pi_eta]), k, h_, pi_h)
+    np.testing.assert_allclose(again, star, rtol=1e-12, atol=1e-12 * scale)
+    step = eq.perceive(mu_, o_, eta_, pi_o, np.array([pi_eta]), k, h_, pi_h)
+    factor = 1.0 / (1.0 + k * (pi_o + pi_eta + pi_h))
+    np.testing.assert_allclose(step - star, factor * (mu_ - star), rtol=1e-9, atol=1e-9 * scale)
+
+
+def test_perception_iterated_reaches_the_fixed_point():
+    o, eta, h = np.array([[2.0, -1.0]]), np.array([[0.5, 0.5]]), np.array([[-3.0, 4.0]])
     mu = np.zeros((1, 2))
-    rate = k * (pi_o + pi_eta + pi_h) / (1 + k * (pi_o + pi_eta + pi_h))
-    steps = int(min(20000, 60 / max(rate, 1e-12)))
-    for _ in range(steps):
-        mu = eq.perceive(mu, o_, eta_, pi_o, np.array([pi_eta]), k, h_, pi_h)
-    scale = max(1.0, abs(o), abs(eta), abs(h))
-    np.testing.assert_allclose(mu, expected, atol=1e-6 * scale, rtol=1e-6)
+    for _ in range(200):
+        mu = eq.perceive(mu, o, eta, 10.0, 1.0, 0.1, h, 0.5)
+    np.testing.assert_allclose(mu, (10 * o + eta + 0.5 * h) / 11.5, rtol=1e-12)
 
 
 @given(precision, precision, precision, st.floats(1e-3, 1e3), value, value, value, value)
