@@ -29,7 +29,8 @@ class CompiledLandscape(Landscape):
         action, living = K.landscape_cells_step(
             cells.x, cells.mu, cells.o, s.a, cells.eta, cells.pi_eta, s.h, s.pi_h,
             m.draws["noise"][0], process, cells.alive, m.noise_sd, self.pi_o, self.k_mu,
-            self.k_a, self.a_max, float(p["drift"]), float(p["process_noise"]),
+            self.k_a, self.a_max, float(p["drift"]), float(p["process_noise"]), self.x_min,
+            self.x_max,
         )  # fmt: skip
         s.add("e_action", p["c_act"] * action)
         s.add("e_inference", p["c_inf"] * living)

@@ -7,13 +7,20 @@ from typing import Any
 
 import numpy as np
 
+from .structure import Holarchy
+
 
 class Environment:
-    """Target pattern and niches, drawn once from the model's generator at build time."""
+    """Target pattern and niches, drawn once from the model's generator at build time.
 
-    def __init__(self, params: Mapping[str, Any], n_cells: int, rng: np.random.Generator):
+    A scenario subclasses it (``ai_grid.GridEnvironment``) and may add measures.
+    """
+
+    columns: tuple[str, ...] = ()  # the scenario's own per-step measures
+
+    def __init__(self, params: Mapping[str, Any], holarchy: Holarchy, rng: np.random.Generator):
         self.p = dict(params)
-        d = self.p["d"]
+        d, n_cells = self.p["d"], holarchy.n_cells
         self.base = self.p["niche_mean"] + self.p["niche_spread"] * rng.standard_normal(
             (n_cells, d)
         )
@@ -47,3 +54,12 @@ class Environment:
     @property
     def static_niche(self) -> bool:
         return self.p["niche"] == "static"
+
+    def stiffness(self, rng: np.random.Generator) -> np.ndarray:
+        """Each cell's niche stiffness: ``pi_h`` with a log-normal spread."""
+        n = self.base.shape[0]
+        return self.p["pi_h"] * np.exp(self.p["pi_h_spread"] * rng.standard_normal(n))
+
+    def measures(self, model: Any) -> dict[str, float]:
+        """The scenario's own measures for this step (none here)."""
+        return {}

@@ -15,7 +15,7 @@ from numba import njit
 @njit(cache=True)
 def landscape_cells_step(
     x, mu, o, a, eta, pi_eta, h, pi_h, noise, process, alive,
-    noise_sd, pi_o, k_mu, k_a, a_max, drift, process_sd,
+    noise_sd, pi_o, k_mu, k_a, a_max, drift, process_sd, x_min, x_max,
 ):  # fmt: skip
     """Sense, perceive and act for every cell; returns (action energy / c_act, living cells)."""
     n, d = x.shape
@@ -35,6 +35,7 @@ def landscape_cells_step(
             xk = (x[i, k] + ak) + drift
             if has_process:
                 xk = xk + process_sd * process[i, k]
+            xk = min(max(xk, x_min), x_max)
             o[i, k], mu[i, k], a[i, k], x[i, k] = ok, m, ak, xk
             a2 += ak * ak
         if alive[i]:

@@ -60,10 +60,11 @@ def free_energies(model: HolarchyModel) -> list[float]:
     """
     levels, hol = model.state.levels, model.holarchy
     regime = model.regime
-    means = observed_means(model) if not regime.parents_infer else None
+    passive = [level for level in range(1, len(levels)) if not regime.infers(level)]
+    means = observed_means(model) if passive else None
     out = []
     for level, lv in enumerate(levels[1:], start=1):
-        if means is None:
+        if regime.infers(level):
             f = regime.free_energy(level, slice(0, lv.n))
         else:
             above = means[level + 1][hol.parent[level]] if level < 3 else model.target[None, :]
@@ -120,4 +121,5 @@ def step_metrics(model: HolarchyModel, accounts: dict[str, float]) -> dict[str, 
         "peak_node_load": max(cells["max_load"], *(int(lv.load.max()) for lv in s.levels[1:])),
         "society_load": int(s.levels[-1].load[0]),
         "alive_cells": n_alive,
+        **model.scenario_row,
     }

@@ -16,12 +16,13 @@ import pandas as pd
 
 from . import params as P
 from .agents import AGENT_CLASSES, Holon
+from .ai_grid import GridEnvironment
 from .compiled import CompiledLandscape
 from .environment import Environment
 from .metrics import COLUMNS, step_accounts, step_metrics
-from .regimes import REGIMES, Flat
+from .regimes import REGIMES, Flat, Landscape
 from .state import initial_state
-from .structure import build_holarchy, build_lateral_graph
+from .structure import build_holarchy, build_lateral_graph, build_trust_graph
 
 
 def _column(model: HolarchyModel, name: str) -> float:
@@ -45,8 +46,10 @@ class HolarchyModel(mesa.Model):
             p["n_organizations"], p["organs_per_organization"], p["cells_per_organ"]
         )
         n_cells = self.holarchy.n_cells
-        self.environment = Environment(p, n_cells, self.rng)
-        pi_h = p["pi_h"] * np.exp(p["pi_h_spread"] * self.rng.standard_normal(n_cells))
+        environment = GridEnvironment if p["scenario"] == "ai_grid" else Environment
+        self.environment = environment(p, self.holarchy, self.rng)
+        self.environment.model = self
+        pi_h = self.environment.stiffness(self.rng)
         self.state = initial_state(
             self.holarchy, p["d"], self.environment.niche(0), pi_h, p["pi_prior"]
         )
@@ -57,6 +60,14 @@ class HolarchyModel(mesa.Model):
                 n_cells, p["flat_graph"], p["flat_degree"], p["flat_rewire"], seed
             )
         self._init_regime_arrays()
+        self.trust = None  # the data space between organizations, where it is used
+        if (p["mode"], p["coordination_scope"]) == ("landscape", "organization") and p[
+            "trust_threshold"
+        ] <= 1.0:
+            self.trust = build_trust_graph(p["n_organizations"], p["trust_threshold"], self.rng)
+            self.state.extra["shared_obs"] = np.tile(
+                self.environment.target(0), (self.trust.src.size, 1)
+            )
         regime = REGIMES[p["mode"]]
         if p["engine"] == "vectorized" and p["mode"] == "landscape":
             regime = CompiledLandscape  # the cell level in fused kernels
@@ -66,14 +77,17 @@ class HolarchyModel(mesa.Model):
             for cls, size in zip(AGENT_CLASSES, self.holarchy.sizes, strict=True)
         ]
         self.target = self.environment.target(0)
+        self.env_obs = np.tile(self.target, (self.holarchy.sizes[-1], 1))
         self.noise_sd = 0.0
         self.draws: dict[str, Any] = {}
         self.totals = {"energy": 0.0, "bits": 0.0}
         self.collect_seconds = 0.0  # time spent measuring and collecting, for the benchmark
         self.state.reset_tally()
+        self.scenario_row = self.environment.measures(self)
         self.metrics = step_metrics(self, step_accounts(self))
+        columns = COLUMNS + self.environment.columns
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_column, name=name) for name in COLUMNS}
+            model_reporters={name: partial(_column, name=name) for name in columns}
         )
         self.datacollector.collect(self)
 
@@ -122,6 +136,7 @@ class HolarchyModel(mesa.Model):
             self.agents.shuffle_do("step")
             self.agents.shuffle_do("advance")
         accounts = step_accounts(self)  # every step, so cumulative sums miss nothing
+        self.scenario_row = self.environment.measures(self)
         if t % p["collect_every"] == 0:
             started = time.perf_counter()
             self.metrics = step_metrics(self, accounts)
@@ -142,6 +157,13 @@ class HolarchyModel(mesa.Model):
             draws["lost_down"] = [rng.random(n) < p["p_loss"] for n in sizes]
             if isinstance(self.regime, Flat):
                 draws["lost_edge"] = rng.random(self.lateral.src.size) < p["p_loss"]
+            if self.trust is not None:
+                draws["lost_share"] = rng.random(self.trust.src.size) < p["p_loss"]
+        if isinstance(self.regime, Landscape):  # what the top shaping level sees of T(t)
+            n_top = sizes[self.regime.top]
+            self.env_obs = np.tile(self.target, (n_top, 1))
+            if p["pi_env"] < 1e9:
+                self.env_obs += rng.standard_normal((n_top, d)) / np.sqrt(p["pi_env"])
         self.draws = draws
 
     def remove_fraction(self, level_name: str, fraction: float) -> list[Holon]:

@@ -9,59 +9,26 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from .grid_parameters import GRID_PARAMETERS, GRID_PRESET
+from .grid_series import GridSeriesError, load_grid_series
+from .parameter_spec import POS, PRECISION, ParameterError, Spec
+from .parameter_spec import param as _p
+
 MODES = ("landscape", "command", "flat", "autonomous")
+SCOPES = ("organ", "organization", "society")
 
-
-class ParameterError(ValueError):
-    """A parameter is unknown, of the wrong type or outside its allowed range."""
-
-    def __init__(self, name: str, value: Any, allowed: str) -> None:
-        self.name, self.value, self.allowed = name, value, allowed
-        super().__init__(f"parameter '{name}' = {value!r} is invalid: allowed {allowed}")
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One parameter: its default, kind (int, float, str, sizes, series), range and meaning."""
-
-    default: Any
-    kind: str
-    section: str
-    doc: str
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False  # True: the value must be strictly greater than `low`
-    high_open: bool = False
-    choices: tuple[str, ...] = ()
-
-    def allowed(self) -> str:
-        if self.choices:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        lb = "(" if self.low_open or self.low is None else "["
-        rb = ")" if self.high_open or self.high is None else "]"
-        what = {"int": "an integer", "float": "a finite number", "sizes": "an integer"}.get(
-            self.kind, "a list of finite numbers"
-        )
-        if self.kind == "sizes":
-            what = "an integer or a list of integers"
-        return f"{what} in {lb}{lo}, {hi}{rb}"
-
-
-def _p(default, kind, section, doc, **kw) -> Spec:
-    return Spec(default, kind, section, doc, **kw)
-
-
-POS = {"low": 0.0, "low_open": True}  # strictly positive
-NONNEG = {"low": 0.0}
-PRECISION = {"low": 0.0, "low_open": True, "high": 1e9}
 
 PARAMETERS: dict[str, Spec] = {
     # run
+    "scenario": _p(
+        "default",
+        "str",
+        "run",
+        "preset: the generic holarchy, or AI compute on a power grid",
+        choices=("default", "ai_grid"),
+    ),
     "mode": _p("landscape", "str", "run", "control regime", choices=MODES),
     "engine": _p(
         "vectorized",
@@ -101,6 +68,31 @@ PARAMETERS: dict[str, Spec] = {
         high=1e3,
     ),
     "a_max": _p(0.5, "float", "dynamics", "ramp limit of a cell's move per step", **POS),
+    "shaping": _p(
+        "integral",
+        "str",
+        "dynamics",
+        "how a parent moves its children's centre: by integrating its action (MODEL.md), or"
+        " around its own landscape's centre plus the integrated action",
+        choices=("integral", "feedforward"),
+    ),
+    "centre_leak": _p(
+        0.0,
+        "float",
+        "dynamics",
+        "share of its learned offset a parent forgets each step (shaping = feedforward)",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+    ),
+    "centre_margin": _p(
+        1.0,
+        "float",
+        "dynamics",
+        "how far beyond the state bounds a centre may lie, in widths of the bounded range",
+        low=0.0,
+        high=100.0,
+    ),
     "gain": _p(
         0.0,
         "float",
@@ -118,6 +110,8 @@ PARAMETERS: dict[str, Spec] = {
         high=1e3,
     ),
     "process_noise": _p(0.0, "float", "dynamics", "sd of cells' process noise", low=0.0, high=1e3),
+    "x_min": _p(-1e9, "float", "dynamics", "lower bound of cells' states", low=-1e9, high=1e9),
+    "x_max": _p(1e9, "float", "dynamics", "upper bound of cells' states", low=-1e9, high=1e9),
     "drift": _p(
         0.0, "float", "dynamics", "constant drift of every cell per step", low=-1e3, high=1e3
     ),
@@ -154,6 +148,29 @@ PARAMETERS: dict[str, Spec] = {
         0.1, "float", "regimes", "rewiring probability (small world)", low=0.0, high=1.0
     ),
     "gateways": _p(4, "int", "regimes", "cells that sense the target (flat)", low=1),
+    "coordination_scope": _p(
+        "society",
+        "str",
+        "regimes",
+        "highest level that shapes landscapes (landscape): it takes T(t) as its own centre",
+        choices=SCOPES,
+    ),
+    "pi_env": _p(
+        1e9,
+        "float",
+        "regimes",
+        "precision with which the top shaping level observes T(t) (1e9: exactly)",
+        **PRECISION,
+    ),
+    "trust_threshold": _p(
+        1.1,
+        "float",
+        "regimes",
+        "data space: organizations share observations of T with partners trusted at least"
+        " this much (0: all, above 1: nobody)",
+        low=0.0,
+        high=1.1,
+    ),
     # environment
     "target": _p(
         "constant",
@@ -202,6 +219,8 @@ PARAMETERS: dict[str, Spec] = {
     "c_central": _p(1e-3, "float", "energy", "J per cell handled centrally", low=0.0, high=1e12),
     "temperature": _p(300.0, "float", "energy", "K, for the Landauer floor", **POS),
 }
+
+PARAMETERS.update(GRID_PARAMETERS)
 
 STRUCTURE_KEYS = ("n_organizations", "organs_per_organization", "cells_per_organ")
 
@@ -275,6 +294,10 @@ def check_value(name: str, value: Any) -> Any:
         if len(value) == 0:
             raise ParameterError(name, value, spec.allowed() + ", non-empty")
         return [_check_number(name, spec, v) for v in value]
+    if spec.kind == "path":
+        if not isinstance(value, str):
+            raise ParameterError(name, value, "a file path, or '' for none")
+        return value
     if spec.kind == "series":
         if isinstance(value, str) or not isinstance(value, Sequence):
             raise ParameterError(name, value, "a list of finite numbers")
@@ -288,6 +311,8 @@ def check_value(name: str, value: Any) -> Any:
 def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Defaults updated by ``overrides``, each value checked; cross-checks sizes and series."""
     params = default_params()
+    if (overrides or {}).get("scenario") == "ai_grid":
+        params.update(GRID_PRESET)  # the scenario's defaults; what the user sets still wins
     for name, value in (overrides or {}).items():
         params[name] = value
     params = {name: check_value(name, value) for name, value in params.items()}
@@ -308,6 +333,15 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         raise ParameterError("flat_degree", params["flat_degree"], f"[2, {n_cells - 1}]")
     if params["mode"] == "flat" and params["gateways"] > n_cells:
         raise ParameterError("gateways", params["gateways"], f"[1, {n_cells}]")
+    if params["x_min"] >= params["x_max"]:
+        raise ParameterError("x_max", params["x_max"], f"a value above x_min = {params['x_min']}")
+    if params["scenario"] == "ai_grid" and params["d"] != 1:
+        raise ParameterError("d", params["d"], "1 in the ai_grid scenario (power as a fraction)")
+    if params["grid_series"]:
+        try:
+            load_grid_series(params["grid_series"])
+        except GridSeriesError as exc:
+            raise ParameterError("grid_series", params["grid_series"], str(exc)) from exc
     _check_memory(n_cells, n_organs + n_org + 1, params)
     return params
 

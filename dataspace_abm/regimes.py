@@ -30,12 +30,17 @@ class Regime:
     name = ""
     parents_infer = False  # do holons above the cells run inference in this regime?
 
+    def infers(self, level: int) -> bool:
+        """Whether holons of ``level`` run inference (and so have a free energy of their own)."""
+        return level == 0
+
     def __init__(self, model: HolarchyModel) -> None:
         self.m = model
         p = model.p
         self.pi_o, self.k_mu, self.k_a = p["pi_o"], p["k_mu"], p["k_a"]
         self.r, self.a_max, self.delta = p["timescale_ratio"], p["a_max"], p["delta"]
         self.pi_prior, self.gain = p["pi_prior"], p["gain"]
+        self.x_min, self.x_max = p["x_min"], p["x_max"]
         fb, hb, d = p["float_bits"], p["header_bits"], p["d"]
         self.bits_state = eq.message_bits(d, fb, hb)
         self.bits_pair = eq.message_bits(2 * d, fb, hb)
@@ -78,7 +83,7 @@ class Regime:
         x = cells.x[rows] + a + p["drift"]
         if "process" in self.m.draws:
             x = x + p["process_noise"] * self.m.draws["process"][rows]
-        cells.x[rows], s.a[rows] = x, a
+        cells.x[rows], s.a[rows] = np.clip(x, self.x_min, self.x_max), a
         alive = cells.alive[rows]
         s.add("e_action", p["c_act"] * np.sum(eq.sqnorm(a)[alive]))
 
@@ -159,7 +164,25 @@ class Landscape(Regime):
     name = "landscape"
     parents_infer = True
 
+    def __init__(self, model: HolarchyModel) -> None:
+        super().__init__(model)
+        p = model.p
+        self.top = 1 + ("organ", "organization", "society").index(p["coordination_scope"])
+        self.feedforward = p["shaping"] == "feedforward"
+        self.keep = 1.0 - p["centre_leak"]  # a leaky offset cannot wind up without limit
+        # a steep pull toward a bound needs a centre beyond it, but not without limit
+        margin = p["centre_margin"] * (self.x_max - self.x_min)
+        self.theta_min, self.theta_max = self.x_min - margin, self.x_max + margin
+        self.bits_share = eq.message_bits(
+            model.p["d"], model.p["float_bits"], model.p["header_bits"]
+        )
+
+    def infers(self, level: int) -> bool:
+        return level <= self.top  # above the coordination scope nobody shapes
+
     def step(self, level: int, rows: slice) -> None:
+        if level > self.top:
+            return
         if level == 0:
             cells = self.s.levels[0]
             o = self.observe(0, rows)
@@ -176,21 +199,61 @@ class Landscape(Regime):
         kids = slice(int(first), int(last))
         rel = hol.starts[level][rows] - first
         lv.x[rows] = eq.coarse_grain(below.reported[kids], below.alive[kids], rel, lv.x[rows])
-        if level == len(s.levels) - 1:  # society's landscape is the environment's target
-            lv.eta[rows], lv.pi_eta[rows] = m.target, self.pi_prior
+        if level == self.top:  # the top shaping level's landscape is the environment's target
+            lv.eta[rows], lv.pi_eta[rows] = self.observe_target(rows), self.pi_prior
         slow = self.r ** (-level)  # time-scale separation: each level r times slower
         o = self.observe(level, rows)
         mu = eq.perceive(lv.mu[rows], o, lv.eta[rows], self.pi_o, lv.pi_eta[rows], self.k_mu * slow)
-        lv.theta[rows] = lv.theta[rows] + eq.act(o, mu, self.k_a * slow, self.pi_o)
+        a = eq.act(o, mu, self.k_a * slow, self.pi_o)
+        if self.feedforward:  # around its own landscape's centre, plus what it has learned
+            theta = lv.eta[rows] + self.keep * lv.bias[rows] + a
+        else:  # MODEL.md: the centre itself integrates the action
+            theta = lv.theta[rows] + a
+        lv.theta[rows] = np.clip(theta, self.theta_min, self.theta_max)
+        lv.bias[rows] = lv.theta[rows] - lv.eta[rows]  # what clipping took off is not kept
         lv.pi_child[rows] = eq.attention(self.pi_prior, self.gain, o, mu)
         lv.o[rows], lv.mu[rows] = o, mu
         s.add("e_inference", m.p["c_inf"] * np.count_nonzero(lv.alive[rows]))
 
+    def observe_target(self, rows: slice) -> np.ndarray:
+        """``T(t)`` as the top shaping level sees it: exactly, or noisy and pooled with the
+        observations that trusted partners shared (the data space)."""
+        m, share = self.m, self.m.trust
+        own = m.env_obs[rows]
+        if share is None:
+            return own
+        first, last = share.in_starts[rows.start], share.in_ends[rows.stop - 1]
+        edges = slice(int(first), int(last))
+        received = self.s.extra["shared_obs"][edges]
+        dst = share.dst[edges] - rows.start
+        n = rows.stop - rows.start
+        pooled = np.stack(
+            [np.bincount(dst, weights=received[:, k], minlength=n) for k in range(own.shape[1])],
+            axis=1,
+        )
+        count = np.bincount(dst, minlength=n)
+        return (own + pooled) / (1.0 + count)[:, None]
+
+    def share(self, rows: slice) -> None:
+        """Connectors send this step's observation of T to every partner the policy allows."""
+        share, s = self.m.trust, self.s
+        edges = np.concatenate([share.out_edges[i] for i in range(rows.start, rows.stop)])
+        edges = edges[s.levels[self.top].alive[share.dst[edges]]]
+        self.count(edges.size, self.bits_share, 1, "lateral")
+        top = s.levels[self.top]
+        np.add.at(top.load, share.src[edges], 1)
+        lost = self.m.draws.get("lost_share")
+        ok = edges if lost is None else edges[~lost[edges]]
+        s.extra["shared_obs"][ok] = self.m.env_obs[share.src[ok]]
+        np.add.at(top.load, share.dst[ok], 1)
+
     def send(self, level: int, rows: slice) -> None:
-        if level < len(self.s.levels) - 1:
+        if level < self.top:
             self.report_up(level, rows)
-        if level > 0:
+        if 0 < level <= self.top:
             self.broadcast(level, rows)
+        if level == self.top and self.m.trust is not None:
+            self.share(rows)
 
     def changed_landscapes(self, level: int, rows: slice) -> np.ndarray:
         """Living parents whose landscape moved by more than delta; marks them as sent."""

@@ -45,6 +45,7 @@ class Level:
     reported: np.ndarray  # the value the parent holds for this holon (mailbox)
     theta: np.ndarray | None = None  # the centre this holon draws for its children
     pi_child: np.ndarray | None = None  # the precision it gives them
+    bias: np.ndarray | None = None  # the centre's learned offset from its own landscape's
     sent_theta: np.ndarray | None = None
     sent_pi: np.ndarray | None = None
 
@@ -105,4 +106,6 @@ def initial_state(
         levels.append(lv)
     for level in range(3):  # each child's landscape is its parent's initial centre
         levels[level].eta[:] = levels[level + 1].theta[holarchy.parent[level]]
+    for level in levels[1:]:
+        level.bias = level.theta - level.eta
     return State(levels=levels, h=h.copy(), pi_h=pi_h, a=np.zeros_like(h))

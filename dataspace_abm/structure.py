@@ -85,6 +85,24 @@ def build_lateral_graph(n: int, kind: str, degree: int, rewire: float, seed: int
         graph = nx.connected_watts_strogatz_graph(n, k, rewire, tries=1000, seed=seed)
     else:
         graph = nx.barabasi_albert_graph(n, max(1, degree // 2), seed=seed)
+    return lateral(graph, n)
+
+
+def build_trust_graph(n: int, threshold: float, rng: np.random.Generator) -> LateralGraph:
+    """The data space: every pair of organizations with a trust in [0, 1) drawn at random;
+    the usage policy keeps the links whose trust is at least ``threshold``."""
+    graph = nx.complete_graph(n)
+    for (u, v), trust in zip(graph.edges(), rng.random(graph.number_of_edges()), strict=True):
+        graph.edges[u, v]["trust"] = float(trust)
+    kept = [(u, v) for u, v, t in graph.edges(data="trust") if t >= threshold]
+    policy = nx.Graph(graph.edge_subgraph(kept)) if kept else nx.empty_graph(0)
+    policy.add_nodes_from(range(n))
+    policy.graph["trust"] = graph
+    return lateral(policy, n)
+
+
+def lateral(graph: nx.Graph, n: int) -> LateralGraph:
+    """A graph's links as directed edges sorted by receiver, with Metropolis weights."""
     edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
     src = np.concatenate([edges[:, 0], edges[:, 1]])
     dst = np.concatenate([edges[:, 1], edges[:, 0]])

@@ -1,0 +1,54 @@
+"""How a parameter is declared and checked: its spec, the error for a bad value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class ParameterError(ValueError):
+    """A parameter is unknown, of the wrong type or outside its allowed range."""
+
+    def __init__(self, name: str, value: Any, allowed: str) -> None:
+        self.name, self.value, self.allowed = name, value, allowed
+        super().__init__(f"parameter '{name}' = {value!r} is invalid: allowed {allowed}")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One parameter: its default, kind (int, float, str, sizes, series), range and meaning."""
+
+    default: Any
+    kind: str
+    section: str
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # True: the value must be strictly greater than `low`
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        lb = "(" if self.low_open or self.low is None else "["
+        rb = ")" if self.high_open or self.high is None else "]"
+        what = {"int": "an integer", "float": "a finite number", "sizes": "an integer"}.get(
+            self.kind, "a list of finite numbers"
+        )
+        if self.kind == "sizes":
+            what = "an integer or a list of integers"
+        if self.kind == "path":
+            return "a file path, or '' for none"
+        return f"{what} in {lb}{lo}, {hi}{rb}"
+
+
+def param(default, kind, section, doc, **kw) -> Spec:
+    """A parameter's spec (shorthand for the tables)."""
+    return Spec(default, kind, section, doc, **kw)
+
+
+POS = {"low": 0.0, "low_open": True}  # strictly positive
+PRECISION = {"low": 0.0, "low_open": True, "high": 1e9}
