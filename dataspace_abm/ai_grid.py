@@ -33,7 +33,10 @@ COLUMNS = (
     "baseline_emissions",
     "emission_cut",
     "training_work",
+    "training_work_edge",
     "training_energy",
+    "inference_energy",
+    "inference_energy_edge",
     "training_renewable_share",
     "inference_sla_violations",
     "gpu_utilisation",
@@ -159,6 +162,7 @@ class GridEnvironment(Environment):
         x = np.clip(cells.x[alive, 0], 0.0, None)
         h = model.state.h[alive, 0]
         pue, infer = self.pue[alive], self.inference[alive]
+        edge = self.edge[self.holarchy.parent[0][alive]]
         kw, hours, fu = p["server_kw"], self.hours, self.fleet_kw
         fleet = float(np.sum(x * pue)) * kw
         renewable = (self.solar(t) + self.wind_power(t)) * fu
@@ -189,7 +193,10 @@ class GridEnvironment(Environment):
             "baseline_emissions": base_fossil * hours * p["carbon_intensity"],
             "emission_cut": 1.0 - tot["emissions"] / tot["base"] if tot["base"] > 0 else 0.0,
             "training_work": float(np.sum(x[~infer])) * hours,
+            "training_work_edge": float(np.sum(x[~infer & edge])) * hours,
             "training_energy": training_kw * hours,
+            "inference_energy": (fleet - training_kw) * hours,
+            "inference_energy_edge": float(np.sum((x * pue)[infer & edge])) * kw * hours,
             "training_renewable_share": (
                 tot["training_renewable"] / tot["training"] if tot["training"] > 0 else 0.0
             ),
