@@ -1,6 +1,6 @@
 """Compiled (numba) kernels for the cell level, the only level with millions of rows.
 
-Each kernel fuses what the numpy path (``regimes.py`` with ``equations.py``) does in a
+Each kernel fuses what the numpy path (``regimes/`` with ``equations.py``) does in a
 dozen whole-array passes into one pass over memory, with the same floating-point
 operations in the same order, so both paths give the same trajectories. The numpy path
 stays the reference (``engine = "numpy"``); tests hold the two together.
