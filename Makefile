@@ -37,6 +37,18 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
+# The browser test (tests/test_browser.py) drives Debian's chromium; install it when it is
+# missing. CI runs as root on a clean Debian machine; elsewhere the test skips without it.
+CHROMIUM := /usr/bin/chromium
+test: $(CHROMIUM)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "make: $@ is missing and cannot be installed here (needs root and apt-get):" \
+			"the browser test will be skipped" >&2; \
+	fi
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

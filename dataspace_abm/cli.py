@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--config", type=Path, help="a config.toml to start from")
     run.add_argument("--out", type=Path, default=Path("results"), help="output folder")
+    viz = sub.add_parser("viz", help="serve the browser page (Mesa SolaraViz), offline")
+    viz.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    viz.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     bench = sub.add_parser("bench", help="time build and steps from 10^3 to 10^6 cells")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="cell counts, comma-separated")
     bench.add_argument("--modes", default=",".join(P.MODES), help="regimes, comma-separated")
@@ -125,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "viz":
+        from .vizserve import serve  # Solara loads only for the page
+
+        return serve(args.host, args.port)
     try:
         return bench(args) if args.command == "bench" else run(args)
     except (P.ParameterError, UsageError) as exc:

@@ -1,0 +1,257 @@
+"""The page in a real browser: Debian's chromium driven by Playwright, with no way out.
+
+``dataspace-abm viz`` serves the page on a free port of 127.0.0.1. Every request the
+browser makes is intercepted: one to any other host is refused and fails the test, so the
+page must load all its front-end files from this machine. As root, the same visit runs
+again inside a network namespace that has nothing but loopback (``unshare -n``).
+
+The visit: wait for the page, press Step ten times and see the step counter and the
+landscape change, switch the control regime and reset, play and pause, type a seed the
+model refuses and see its message while the model stays, and save screenshots.
+
+Run as a script (``python tests/test_browser.py OUT``), it makes the same visit and
+writes what it saw to ``OUT/visit.json``; the namespace test uses that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+LOCAL = {"127.0.0.1", "localhost", "::1"}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SLOW = 120_000  # ms: two shared cores, a cold server and a cold browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_command(port: int) -> list[str]:
+    script = Path(sys.executable).with_name("dataspace-abm")
+    if script.exists():
+        return [str(script), "viz", "--port", str(port)]
+    return [sys.executable, "-m", "dataspace_abm.cli", "viz", "--port", str(port)]
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen:
+    """``dataspace-abm viz`` on ``port``; returns once the page answers."""
+    out = log.open("w")
+    proc = subprocess.Popen(server_command(port), stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + SLOW / 1000
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server stopped (code {proc.returncode}):\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"the server did not answer within {SLOW / 1000:.0f} s:\n{log.read_text()}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname in LOCAL
+
+
+def visit(out: Path) -> dict:
+    """Serve the page, drive it in chromium, save screenshots; return what was seen."""
+    from playwright.sync_api import expect, sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = start_server(port, out / "server.log")
+    seen: dict = {"outside": [], "requests": 0}
+
+    def guard(route):
+        seen["requests"] += 1
+        if is_local(route.request.url):
+            route.continue_()
+        else:  # refused, and the test fails on it
+            seen["outside"].append(route.request.url)
+            route.abort()
+
+    def note_request(request):  # also what the route guard might not see
+        if not is_local(request.url) and request.url not in seen["outside"]:
+            seen["outside"].append(request.url)
+
+    def note_socket(ws):
+        if not is_local(ws.url):
+            seen["outside"].append(ws.url)
+
+    try:
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(
+                str(out / "profile"),  # a fresh user-data-dir
+                executable_path=CHROMIUM,
+                headless=True,
+                args=ARGS,
+                viewport={"width": 1500, "height": 1100},
+                service_workers="block",
+            )
+            context.set_default_timeout(SLOW)
+            expect.set_options(timeout=SLOW)
+            context.route("**/*", guard)
+            context.on("request", note_request)
+            page = context.pages[0] if context.pages else context.new_page()
+            page.on("websocket", note_socket)
+            page.goto(f"http://127.0.0.1:{port}/")
+            seen.update(drive(page, out, expect))
+            context.close()
+    finally:
+        stop_server(server)
+    seen["server_log"] = (out / "server.log").read_text()
+    (out / "visit.json").write_text(json.dumps(seen, indent=1))
+    return seen
+
+
+def drive(page, out: Path, expect) -> dict:
+    """The visit itself, on a loaded page."""
+    step_value = page.locator(".dataspace-step span").nth(1)
+    mode_value = page.locator(".dataspace-mode span").nth(1)
+    caption = page.locator(".dataspace-landscape-caption")
+    landscape = page.locator(".dataspace-landscape-image")
+    for part in ("landscape", "holarchy", "timeseries", "summary"):
+        expect(page.locator(f".dataspace-{part} img, .dataspace-{part} span").first).to_be_visible()
+    expect(step_value).to_have_text("0")
+    expect(caption).to_contain_text("step 0:")
+    first_caption, first_picture = caption.inner_text(), landscape.screenshot()
+    step = page.get_by_role("button", name="Step", exact=True)
+    for i in range(1, 11):
+        step.click()
+        expect(step_value).to_have_text(str(i))
+    expect(caption).to_contain_text("step 10:")
+    expect(page.get_by_text("Time: 10.0")).to_be_visible()  # Mesa's own step counter
+    picture = landscape.screenshot()
+    for _ in range(60):  # the new image may arrive a moment after the text
+        if picture != first_picture:
+            break
+        time.sleep(0.5)
+        picture = landscape.screenshot()
+    page.screenshot(path=str(out / "page-landscape-step-10.png"), full_page=True)
+    seen = {
+        "caption_before": first_caption,
+        "caption_after": caption.inner_text(),
+        "landscape_changed": picture != first_picture,
+    }
+    # switch the control regime, then Reset
+    page.locator(".v-select", has_text="Control regime").locator(".v-select__slot").click()
+    page.get_by_role("option", name="command", exact=True).click()
+    page.get_by_role("button", name="Reset", exact=True).click()
+    expect(mode_value).to_have_text("command")
+    expect(step_value).to_have_text("0")
+    expect(caption).to_contain_text("command regime")
+    # Play until three steps have passed, then pause
+    page.get_by_role("button", name="▶", exact=True).click()
+    page.wait_for_function(
+        "() => Number(document.querySelectorAll('.dataspace-step span')[1].innerText) >= 3"
+    )
+    page.get_by_role("button", name="❚❚", exact=True).click()
+    expect(page.get_by_role("button", name="▶", exact=True)).to_be_enabled()
+    played = step_value.inner_text()
+    for _ in range(20):  # a step already under way may still land
+        time.sleep(1.0)
+        if step_value.inner_text() == played:
+            break
+        played = step_value.inner_text()
+    seen["played"] = int(played)
+    # a seed the model refuses: its message shows and the model on the page stays
+    seed = page.get_by_label("Seed")
+    seed.fill("twelve")
+    seed.press("Enter")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    error = page.locator(".dataspace-error")
+    expect(error).to_contain_text("'seed'")
+    expect(mode_value).to_have_text("command")
+    expect(step_value).to_have_text(played)
+    seen["error"] = error.inner_text()
+    step.click()
+    expect(step_value).to_have_text(str(int(played) + 1))  # the kept model still runs
+    page.screenshot(path=str(out / "page-refused-seed.png"), full_page=True)
+    seen["mode_after"], seen["step_after"] = mode_value.inner_text(), step_value.inner_text()
+    return seen
+
+
+def check(seen: dict) -> None:
+    assert seen["outside"] == [], f"requests left 127.0.0.1: {seen['outside']}"
+    assert seen["requests"] > 5  # the guard did see the page's own files
+    assert seen["caption_before"].startswith("organ 0, step 0:")
+    assert seen["caption_after"].startswith("organ 0, step 10:")
+    assert seen["caption_after"] != seen["caption_before"]
+    assert seen["landscape_changed"], "the landscape picture did not change in 10 steps"
+    assert "kept" in seen["error"] and "'seed'" in seen["error"]
+    assert seen["played"] >= 3, "Play did not advance the model"
+    assert (seen["mode_after"], seen["step_after"]) == ("command", str(seen["played"] + 1))
+    assert "Traceback" not in seen["server_log"], seen["server_log"]
+
+
+def need_browser() -> None:
+    pytest.importorskip("playwright", reason="playwright is in the dev extra")
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (Debian's chromium; `make test` installs it)")
+
+
+def test_page_in_chromium_stays_on_this_machine(tmp_path):
+    need_browser()
+    seen = visit(tmp_path)
+    check(seen)
+    assert (tmp_path / "page-landscape-step-10.png").stat().st_size > 10_000
+
+
+def _namespaces_work() -> bool:
+    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")):
+        return False
+    probe = ["unshare", "-n", "sh", "-c", "ip link set lo up"]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
+def test_page_works_in_a_network_namespace_with_only_loopback(tmp_path):
+    need_browser()
+    if not _namespaces_work():
+        pytest.skip("needs root and `unshare -n` (a network namespace with only loopback)")
+    script = " ".join(shlex.quote(str(a)) for a in (sys.executable, Path(__file__), tmp_path))
+    inner = f"ip link set lo up && exec {script}"
+    proc = subprocess.run(["unshare", "-n", "sh", "-c", inner], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    check(json.loads((tmp_path / "visit.json").read_text()))
+
+
+if __name__ == "__main__":  # the visit on its own, e.g. inside `unshare -n`
+    visit(Path(sys.argv[1]))
