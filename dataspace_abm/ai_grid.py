@@ -37,6 +37,9 @@ COLUMNS = (
     "training_energy",
     "inference_energy",
     "inference_energy_edge",
+    "training_edge_share",
+    "inference_edge_share",
+    "dr_power_ratio",
     "training_renewable_share",
     "inference_sla_violations",
     "gpu_utilisation",
@@ -76,7 +79,9 @@ class GridEnvironment(Environment):
         self.hours = p["step_minutes"] / 60.0
         self.model: HolarchyModel | None = None
         self.dr_level: float | None = None
-        self.totals = dict.fromkeys(("training", "training_renewable", "emissions", "base"), 0.0)
+        names = ("training", "training_renewable", "emissions", "base", "work", "work_edge",
+                 "inference", "inference_edge")  # fmt: skip
+        self.totals = dict.fromkeys(names, 0.0)
 
     # --- the grid region ---------------------------------------------------------------
     def hour(self, t: int) -> float:
@@ -179,6 +184,16 @@ class GridEnvironment(Environment):
         tot["training_renewable"] += training_kw * share * hours
         tot["emissions"] += fossil * hours * p["carbon_intensity"]
         tot["base"] += base_fossil * hours * p["carbon_intensity"]
+        work, work_edge = float(np.sum(x[~infer])), float(np.sum(x[~infer & edge]))
+        inference_kw = fleet - training_kw
+        inference_edge_kw = float(np.sum((x * pue)[infer & edge])) * kw
+        tot["work"] += work
+        tot["work_edge"] += work_edge
+        tot["inference"] += inference_kw
+        tot["inference_edge"] += inference_edge_kw
+        utilisation = float(x.mean()) if x.size else 0.0
+        in_event = p["dr_at"] >= 0 and p["dr_at"] <= t < p["dr_at"] + p["dr_steps"]
+        dr_ratio = utilisation / self.dr_level if in_event and self.dr_level else 1.0
         shortfall = max(0.0, other - renewable) / fu
         price = p["price_base"] * (1.0 + p["price_scarcity"] * shortfall)
         gpu_hour = 8 * p["gpu_cost"] * hours  # an 8-GPU server for one step
@@ -192,16 +207,21 @@ class GridEnvironment(Environment):
             "emissions": fossil * hours * p["carbon_intensity"],
             "baseline_emissions": base_fossil * hours * p["carbon_intensity"],
             "emission_cut": 1.0 - tot["emissions"] / tot["base"] if tot["base"] > 0 else 0.0,
-            "training_work": float(np.sum(x[~infer])) * hours,
-            "training_work_edge": float(np.sum(x[~infer & edge])) * hours,
+            "training_work": work * hours,
+            "training_work_edge": work_edge * hours,
             "training_energy": training_kw * hours,
-            "inference_energy": (fleet - training_kw) * hours,
-            "inference_energy_edge": float(np.sum((x * pue)[infer & edge])) * kw * hours,
+            "inference_energy": inference_kw * hours,
+            "inference_energy_edge": inference_edge_kw * hours,
+            "training_edge_share": tot["work_edge"] / tot["work"] if tot["work"] > 0 else 0.0,
+            "inference_edge_share": (
+                tot["inference_edge"] / tot["inference"] if tot["inference"] > 0 else 0.0
+            ),
+            "dr_power_ratio": dr_ratio,
             "training_renewable_share": (
                 tot["training_renewable"] / tot["training"] if tot["training"] > 0 else 0.0
             ),
             "inference_sla_violations": int(np.sum(x[infer] < h[infer] - p["sla_tolerance"])),
-            "gpu_utilisation": float(x.mean()) if x.size else 0.0,
+            "gpu_utilisation": utilisation,
             "energy_cost": fleet * hours * price,
             "gpu_capital_cost": x.size * gpu_hour,
             "idle_capital_cost": float(np.sum(1.0 - x)) * gpu_hour,
