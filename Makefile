@@ -31,8 +31,11 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install -e '.[dev]'
 	@touch $@
 
+# The main job: the control-regimes experiment at a size that takes about five minutes on
+# two cores (experiments/control_regimes_quick.toml); report in results/control_regimes/.
 run: $(STAMP)
-	$(VENV)/bin/dataspace-abm run --out $(OUT)
+	$(VENV)/bin/dataspace-abm experiment experiments/control_regimes_quick.toml \
+		--out $(OUT)/control_regimes
 
 test: $(STAMP)
 	$(VPY) -m pytest $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from . import params as P
+from .experiment_cli import add_commands, run_experiment
 from .model import HolarchyModel
 
 RUN_KEYS = ("steps", "seed", "modes")
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=5, help="repetitions (median taken)")
     bench.add_argument("--agents-up-to", type=float, default=1e5, help="per-agent engine limit")
     bench.add_argument("--out", type=Path, default=Path("results/bench.json"), help="JSON file")
+    add_commands(sub)  # experiment, sensitivity
     return parser
 
 
@@ -132,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         from .vizserve import serve  # Solara loads only for the page
 
         return serve(args.host, args.port)
+    if args.command in ("experiment", "sensitivity"):
+        return run_experiment(args)
     try:
         return bench(args) if args.command == "bench" else run(args)
     except (P.ParameterError, UsageError) as exc:

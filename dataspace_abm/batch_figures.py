@@ -1,0 +1,201 @@
+"""The figures a spec asks for, drawn with seaborn, with 95 % bands across replications.
+
+``kind = "final"``: per-run values (final or derived) against a parameter, ``n_cells`` or
+``label``, one panel per measure; lines with bands for numbers, bars for categories.
+``kind = "scatter"``: one dot per run (for sampling designs), ``hue`` on a colour scale.
+``kind = "timeseries"``: kept measures against the step, one panel per measure (rows) and
+per value of ``col`` (columns); long series are drawn as block means (at most 150 points).
+Bands are the same 95 % t-interval of the mean as in ``summary.csv``; on logarithmic axes
+values <= 0 are left out and a band's lower end stops at the smallest value.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .derived import mean_interval  # noqa: E402
+from .experiment_spec import ExperimentSpec, Figure  # noqa: E402
+
+DPI = 110
+PANEL = (3.4, 2.6)  # inches per panel
+MAX_POINTS = 150  # steps drawn per time series (evenly thinned)
+
+
+def _order(values: pd.Series) -> list:
+    unique = list(dict.fromkeys(values.dropna()))
+    return sorted(unique) if all(isinstance(v, int | float) for v in unique) else unique
+
+
+def _hue(data: pd.DataFrame, hue: str | None) -> tuple[pd.DataFrame, list | None]:
+    """A categorical hue in spec order (numbers sorted), as text so the palette is discrete."""
+    if hue is None:
+        return data, None
+    order = [str(v) for v in _order(data[hue])]
+    return data.assign(**{hue: data[hue].astype(str)}), order
+
+
+def _positive(data: pd.DataFrame, column: str, log: bool) -> pd.DataFrame:
+    if not log:
+        return data
+    return data.assign(**{column: data[column].where(data[column] > 0)})
+
+
+def _finish(fig: plt.Figure, axes: np.ndarray, spec: Figure, path: Path) -> Path:
+    handles, labels = [], []
+    for ax in axes.flat:
+        legend = ax.get_legend()
+        if legend is not None and not handles:
+            handles, labels = ax.get_legend_handles_labels()
+        if legend is not None:
+            legend.remove()
+    if handles:
+        fig.legend(handles, labels, title=spec.hue, loc="outside right center", frameon=False)
+    if spec.title:
+        fig.suptitle(spec.title)
+    save_png(fig, path)
+    return path
+
+
+def save_png(fig: plt.Figure, path: Path) -> None:
+    """Save a figure as a small PNG (a 256-colour palette) and close it."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, format="png")
+    plt.close(fig)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        image.convert("RGB").quantize(colors=256).save(path, optimize=True)
+
+
+def _grid(rows: int, cols: int, width: float = PANEL[0]) -> tuple[plt.Figure, np.ndarray]:
+    size = (width * cols + 1.6, PANEL[1] * rows + 0.4)
+    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False, layout="constrained")
+    return fig, axes
+
+
+def _final(spec: Figure, per_run: pd.DataFrame, path: Path) -> Path:
+    data, hue_order = _hue(per_run, spec.hue)
+    numeric = pd.api.types.is_numeric_dtype(data[spec.x])
+    bars = 0 if numeric else data[spec.x].nunique() * len(hue_order or [None])
+    if bars > 16:  # many bars: one wide panel per row
+        fig, axes = _grid(len(spec.y), 1, min(12.0, 0.16 * bars + 1.5))
+    else:
+        cols = min(len(spec.y), 3)
+        fig, axes = _grid(math.ceil(len(spec.y) / cols), cols)
+    for ax, y in zip(axes.flat, spec.y, strict=False):
+        frame = _positive(data, y, spec.logy)
+        common = {"data": frame, "x": spec.x, "y": y, "hue": spec.hue, "ax": ax}
+        if numeric:
+            sns.lineplot(**common, hue_order=hue_order, errorbar=_band(spec.logy), marker="o")
+        else:
+            order = [str(v) for v in _order(frame[spec.x])]
+            frame[spec.x] = frame[spec.x].astype(str)
+            sns.barplot(**common, order=order, hue_order=hue_order, errorbar=_band(spec.logy))
+            plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
+            ax.set_xlabel("")
+        if spec.logx and numeric:
+            ax.set_xscale("log")
+        ax.set_yscale("log" if spec.logy else "linear")
+        ax.set_title(y, fontsize="medium")
+        ax.set_ylabel("")
+    for ax in list(axes.flat)[len(spec.y) :]:
+        ax.set_visible(False)
+    return _finish(fig, axes, spec, path)
+
+
+def _scatter(spec: Figure, per_run: pd.DataFrame, path: Path) -> Path:
+    cols = min(len(spec.y), 3)
+    fig, axes = _grid(math.ceil(len(spec.y) / cols), cols)
+    for ax, y in zip(axes.flat, spec.y, strict=False):
+        frame = _positive(per_run, y, spec.logy)
+        sns.scatterplot(data=frame, x=spec.x, y=y, hue=spec.hue, ax=ax, s=6, linewidth=0, alpha=0.6)
+        ax.set_xscale("log" if spec.logx else "linear")
+        ax.set_yscale("log" if spec.logy else "linear")
+        ax.set_title(y, fontsize="medium")
+        ax.set_ylabel("")
+    for ax in list(axes.flat)[len(spec.y) :]:
+        ax.set_visible(False)
+    return _finish(fig, axes, spec, path)
+
+
+def _blocks(runs: pd.DataFrame, spec: Figure) -> pd.DataFrame:
+    """Each run's kept steps averaged over blocks, so that at most MAX_POINTS remain."""
+    steps = np.sort(runs["step"].unique())
+    if steps.size <= MAX_POINTS:
+        return runs
+    width = int(steps[math.ceil(steps.size / MAX_POINTS)] - steps[0])
+    keys = ["point", "replication", *(c for c in (spec.hue, spec.col) if c)]
+    block = runs.assign(step=runs["step"] // width * width)
+    return block.groupby([*dict.fromkeys(keys), "step"], as_index=False)[list(spec.y)].mean()
+
+
+def _band(log: bool):
+    """The 95 % interval of the mean; on a log axis its lower end stops at the data."""
+    if not log:
+        return mean_interval
+
+    def band(values: pd.Series) -> tuple[float, float]:
+        low, high = mean_interval(values)
+        return max(low, float(np.nanmin(values))), high
+
+    return band
+
+
+def _timeseries(spec: Figure, runs: pd.DataFrame, path: Path) -> Path:
+    data, hue_order = _hue(_blocks(runs, spec), spec.hue)
+    panels = _order(data[spec.col]) if spec.col else [None]
+    wrap = len(spec.y) == 1 and len(panels) > 4
+    cols = 4 if wrap else len(panels)
+    rows = math.ceil(len(panels) / 4) if wrap else len(spec.y)
+    fig, axes = _grid(rows, cols)
+    cells = [(y, p) for y in spec.y for p in panels]
+    for ax, (y, panel) in zip(axes.flat, cells, strict=False):
+        frame = data if panel is None else data[data[spec.col] == panel]
+        frame = _positive(frame, y, spec.logy)
+        sns.lineplot(
+            data=frame,
+            x="step",
+            y=y,
+            hue=spec.hue,
+            hue_order=hue_order,
+            errorbar=_band(spec.logy),
+            ax=ax,
+            linewidth=1.0,
+        )
+        ax.set_yscale("log" if spec.logy else "linear")
+        ax.set_title(y if panel is None else f"{y}: {panel}", fontsize="medium")
+        ax.set_ylabel("")
+    for ax in list(axes.flat)[len(cells) :]:
+        ax.set_visible(False)
+    return _finish(fig, axes, spec, path)
+
+
+def draw_figures(
+    spec: ExperimentSpec, runs: pd.DataFrame, per_run: pd.DataFrame, folder: Path
+) -> list[Path]:
+    """Draw every figure of the spec into ``folder`` as PNG; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):  # figures of an earlier spec in the same folder
+        old.unlink()
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.0)
+    paths = []
+    for figure in spec.figures:
+        path = folder / f"{figure.name}.png"
+        if figure.kind == "timeseries":
+            paths.append(_timeseries(figure, runs, path))
+        elif figure.kind == "scatter":
+            paths.append(_scatter(figure, per_run, path))
+        else:
+            paths.append(_final(figure, per_run, path))
+    return paths

@@ -1,0 +1,265 @@
+"""Run a batch: plan the runs of a spec, execute them locally or on Dask, keep every part.
+
+Local by default: a process pool over the machine's cores (one worker runs in this
+process). With a scheduler address the same runs go to an existing Dask cluster. Each
+finished run is written at once as its own part (see ``run_store``), keyed by a hash of
+its resolved parameters, seed and run settings; a run that raises is recorded with its
+error and the batch goes on; ``resume`` skips finished parts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .designs import Point
+from .experiment_spec import ExperimentSpec, Stop, scenario_factory
+from .run_store import RunOutcome, RunStore
+
+RETRIES = 2  # a run whose worker dies is tried this many more times
+
+
+class RunnerError(RuntimeError):
+    """The batch cannot start (e.g. the scheduler cannot be reached)."""
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run; picklable, independent of the spec file."""
+
+    key: str
+    scenario: str
+    params: Mapping[str, Any]
+    seed: int
+    steps: int
+    stop: Stop | None
+    measures: tuple[str, ...]
+    final_only: bool
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of the batch: a point, a replication and its seed, with its task."""
+
+    point: Point
+    replication: int
+    task: RunTask
+    resolved: Mapping[str, Any]
+
+
+@dataclass
+class BatchResult:
+    """Counts of a finished batch."""
+
+    total: int
+    skipped: int
+    ran: int
+    failed: int
+    seconds: float
+
+
+def cell_count(params: Mapping[str, Any]) -> int:
+    """Number of cells of a resolved parameter set (sizes may be lists)."""
+    organs = params["organs_per_organization"]
+    n_organs = sum(organs) if isinstance(organs, list) else params["n_organizations"] * organs
+    cells = params["cells_per_organ"]
+    return sum(cells) if isinstance(cells, list) else n_organs * cells
+
+
+def run_key(task_fields: Mapping[str, Any]) -> str:
+    """A stable hash of a run's resolved parameters, seed and run settings."""
+    text = json.dumps(task_fields, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def plan(spec: ExperimentSpec) -> list[PlannedRun]:
+    """Every run of the batch, in order: points, then replications (seed shared by all)."""
+    runs = []
+    for point in spec.points:
+        resolved = point.resolve(spec.fixed, spec.keep_every)
+        for replication, seed in enumerate(spec.seeds):
+            fields = {
+                "scenario": spec.scenario,
+                "params": resolved,
+                "seed": seed,
+                "steps": spec.steps,
+                "stop": asdict(spec.stop) if spec.stop else None,
+                "measures": list(spec.measures),
+                "final_only": spec.final_only,
+            }
+            task = RunTask(
+                key=run_key(fields),
+                scenario=spec.scenario,
+                params=point.overrides(spec.fixed, spec.keep_every),
+                seed=seed,
+                steps=spec.steps,
+                stop=spec.stop,
+                measures=spec.measures,
+                final_only=spec.final_only,
+            )
+            runs.append(PlannedRun(point, replication, task, resolved))
+    return runs
+
+
+def simulate(model: Any, task: RunTask) -> pd.DataFrame:
+    """Step a model, stopping early if the stop condition holds; return the kept steps."""
+    stop, every = task.stop, int(task.params["collect_every"])
+    streak: int | None = None
+    for step in range(1, task.steps + 1):
+        model.step()
+        if stop is None or step % every:
+            continue
+        value = model.metrics[stop.measure]
+        holds = value < stop.value if stop.below else value > stop.value
+        streak = (step if streak is None else streak) if holds else None
+        if holds and step >= stop.after and step - streak >= stop.hold:
+            break
+    table = model.table[["step", *task.measures]]
+    return (table.tail(1) if task.final_only else table).reset_index(drop=True)
+
+
+def execute_run(task: RunTask) -> RunOutcome:
+    """Run one task; an exception becomes a failure record, never a crash of the batch."""
+    started = time.perf_counter()
+    try:
+        model = scenario_factory(task.scenario)(rng=task.seed, **task.params)
+        table = simulate(model, task)
+    except Exception as exc:  # recorded with its traceback; the batch goes on
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return RunOutcome(task.key, error=error, traceback=traceback.format_exc())
+    return RunOutcome(task.key, table=table, seconds=time.perf_counter() - started)
+
+
+def _died(task: RunTask, why: str) -> RunOutcome:
+    return RunOutcome(task.key, error=f"worker died: {why}".splitlines()[0], traceback=why)
+
+
+def _in_process(tasks: Sequence[RunTask]) -> Iterator[RunOutcome]:
+    for task in tasks:
+        yield execute_run(task)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool initializer: a worker whose batch process died (kill -9 included) exits too."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _process_pool(tasks: Sequence[RunTask], workers: int) -> Iterator[RunOutcome]:
+    """A pool of spawned processes; if one dies, the pool is rebuilt and its runs retried."""
+    pending, attempts = list(tasks), dict.fromkeys((t.key for t in tasks), 0)
+    context = multiprocessing.get_context("spawn")
+    while pending:
+        pool = ProcessPoolExecutor(
+            workers, context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+        )
+        try:
+            futures = {pool.submit(execute_run, task): task for task in pending}
+            pending = []
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    yield future.result()
+                except BrokenProcessPool as exc:
+                    attempts[task.key] += 1
+                    if attempts[task.key] > RETRIES:
+                        yield _died(task, str(exc))
+                    else:
+                        pending.append(task)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def connect(address: str, timeout: float = 10.0) -> Any:
+    """A Dask client on ``address`` with at least one worker, or a one-line RunnerError."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise RunnerError(f"--scheduler {address}: cannot connect: {exc}") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise RunnerError(f"--scheduler {address}: no worker joined ({exc})") from None
+    return client
+
+
+def _dask(tasks: Sequence[RunTask], client: Any) -> Iterator[RunOutcome]:
+    """Submit every run to the cluster; a dead worker costs its runs a retry."""
+    from distributed import as_completed as dask_completed
+
+    futures = {client.submit(execute_run, t, key=f"run-{t.key}", retries=RETRIES): t for t in tasks}
+    try:
+        for future in dask_completed(list(futures), loop=client.loop):
+            try:
+                yield future.result()
+            except Exception as exc:  # e.g. KilledWorker after repeated worker deaths
+                yield _died(futures[future], f"{type(exc).__name__}: {exc}")
+            future.release()
+    finally:
+        client.cancel(list(futures))
+
+
+def run_batch(
+    spec: ExperimentSpec,
+    out: Path,
+    *,
+    workers: int | None = None,
+    client: Any = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> BatchResult:
+    """Run every planned run that has no part yet and write each part as it finishes.
+
+    Args:
+        spec: the validated experiment.
+        out: the output folder (parts in ``out/parts``).
+        workers: local processes (default: the machine's cores); 1 runs in this process.
+        client: a ``distributed.Client``; when given, the runs go to its cluster.
+        resume: keep the parts already in ``out`` and run only the missing runs.
+        progress: show a progress bar (runs done, failures, time left).
+    """
+    started = time.perf_counter()
+    store = RunStore(out)
+    store.prepare(resume)
+    unique = {run.task.key: run.task for run in plan(spec)}
+    done = store.done()
+    todo = [task for key, task in unique.items() if key not in done]
+    if client is not None:
+        results = _dask(todo, client)
+    elif (workers or os.cpu_count() or 1) == 1 or len(todo) <= 1:
+        results = _in_process(todo)
+    else:
+        results = _process_pool(todo, min(workers or os.cpu_count() or 1, len(todo)))
+    failed = 0
+    bar = tqdm(total=len(unique), initial=len(unique) - len(todo), unit="run", disable=not progress)
+    with bar:
+        bar.set_postfix(failed=0)
+        for outcome in results:
+            store.write(outcome)
+            failed += outcome.error is not None
+            bar.set_postfix(failed=failed)
+            bar.update(1)
+    elapsed = time.perf_counter() - started
+    return BatchResult(len(unique), len(unique) - len(todo), len(todo), failed, elapsed)
