@@ -36,6 +36,7 @@ class LandscapeView:
     children: np.ndarray  # living children's states, (k, 2)
     mean: np.ndarray  # the living children's mean, (2,)
     niches: np.ndarray | None  # the cells' niches when the children are cells, (k, 2)
+    dims: int = 2  # the model's state dimension (1: the second axis is a placeholder)
 
 
 def _plane(v: np.ndarray) -> np.ndarray:
@@ -63,7 +64,8 @@ def landscape(model: HolarchyModel, level: int, row: int, resolution: int = 60) 
     gx, gy = np.meshgrid(xs, ys)
     precision = float(lv.pi_child[row])
     z = 0.5 * precision * ((gx - theta[0]) ** 2 + (gy - theta[1]) ** 2)
-    return LandscapeView(level, row, xs, ys, z, theta, precision, children, mean, niches)
+    dims = lv.theta.shape[1]
+    return LandscapeView(level, row, xs, ys, z, theta, precision, children, mean, niches, dims)
 
 
 def holon_free_energy(model: HolarchyModel, level: int) -> np.ndarray:

@@ -36,10 +36,32 @@ def to_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def _landscape_line(ax, view: LandscapeView) -> None:
+    """A one-dimensional landscape: the potential as a curve, the children on it."""
+    well = 0.5 * view.precision * (view.xs - view.theta[0]) ** 2
+    ax.plot(view.xs, well, c="tab:blue", lw=1.5, label="potential ½ π (y − θ)²")
+    if view.niches is not None:
+        ax.scatter(view.niches[:, 0], np.zeros(len(view.niches)), marker="x", s=18, c="0.35",
+                   lw=0.8, label="niches")  # fmt: skip
+    on_curve = 0.5 * view.precision * (view.children[:, 0] - view.theta[0]) ** 2
+    ax.scatter(view.children[:, 0], on_curve, s=30, c="tab:orange", edgecolors="k", lw=0.5,
+               label="children", zorder=3)  # fmt: skip
+    ax.axvline(view.mean[0], c="k", ls="--", lw=1, label="children's mean")
+    ax.axvline(view.theta[0], c="red", lw=2, label="centre θ")
+    ax.set_xlim(view.xs[0], view.xs[-1])
+    ax.set_xlabel("state")
+    ax.set_ylabel("potential")
+
+
 def landscape_figure(view: LandscapeView, title: str) -> Figure:
     """Contours of the parent's potential, its centre, its children and their mean."""
     fig = Figure(figsize=(SIZE[0], SIZE[1] - 0.4), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
+    if view.dims == 1:
+        _landscape_line(ax, view)
+        ax.set_title(title, fontsize=10)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+        return fig
     filled = ax.contourf(view.xs, view.ys, view.z, levels=14, cmap="GnBu_r", alpha=0.85)
     lines = ax.contour(view.xs, view.ys, view.z, levels=filled.levels, colors="k", linewidths=0.4)
     ax.clabel(lines, lines.levels[1::3], fontsize=7, fmt="%.2g")

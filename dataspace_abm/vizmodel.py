@@ -15,9 +15,12 @@ from typing import Any
 import solara
 
 from .model import HolarchyModel
-from .params import MODES, PARAMETERS, ParameterError
+from .params import MODES, PARAMETERS, SCOPES, ParameterError
 
-SCENARIOS = ("default",)  # the AI-and-grid scenario comes later
+SCENARIOS = ("default", "ai_grid")
+# Under ai_grid these sliders keep the scenario's own values (grid_parameters.GRID_PRESET)
+# until a student moves them away from the page's starting value.
+PRESET_UNLESS_MOVED = ("pi_o", "pi_prior", "pi_h", "sensing_noise", "gain", "delta", "target")
 
 
 @dataclass(eq=False)
@@ -60,7 +63,7 @@ class VizModel(HolarchyModel, metaclass=_KeepOnRefusal):
 
     Args:
         seed: the random seed, as a number or the text typed on the page.
-        scenario_name: the scenario select; only ``"default"`` for now.
+        scenario_name: the scenario select: ``"default"`` or ``"ai_grid"``.
         scenario: Mesa's own scenario object, added by Reset; unused.
         **parameters: model parameters, as for :class:`HolarchyModel`.
     """
@@ -74,6 +77,13 @@ class VizModel(HolarchyModel, metaclass=_KeepOnRefusal):
     ) -> None:
         if scenario_name not in SCENARIOS:
             raise ParameterError("scenario_name", scenario_name, f"one of {SCENARIOS}")
+        if scenario_name == "ai_grid":
+            parameters = {
+                name: value
+                for name, value in parameters.items()
+                if name not in PRESET_UNLESS_MOVED or value != CONTROLS[name]["value"]
+            }
+            parameters["scenario"] = "ai_grid"
         super().__init__(rng=_seed(seed), **parameters)
         self.scenario_name = scenario_name
 
@@ -110,6 +120,8 @@ CONTROLS: dict[str, dict] = {
     "remove_level": _select("remove_level", "Remove level", ("cell", "organ")),
     "remove_fraction": _slider("remove_fraction", "Fraction removed", 0.0, 0.9, 0.05),
     "p_loss": _slider("p_loss", "Message loss p", 0.0, 0.9, 0.05),
+    "coordination_scope": _select("coordination_scope", "Coordination scope", SCOPES),
+    "gpu_cost": _slider("gpu_cost", "GPU cost, USD/GPU-hour (ai_grid)", 0.1, 10.0, 0.1),
     "burst_at": _slider("burst_at", "Noise burst at step (-1 never)", -1, 500, 1),
     "seed": {"type": "InputText", "label": "Seed", "value": "1"},
 }

@@ -279,3 +279,20 @@ def test_page_files_come_from_this_machine(monkeypatch, capsys):
     monkeypatch.setattr(vizserve.importlib.util, "find_spec", lambda name: None)
     assert vizserve.serve("127.0.0.1", 0) == 2
     assert "solara-assets" in capsys.readouterr().err
+
+
+def test_ai_grid_scenario_keeps_its_presets_and_renders():
+    """The scenario select: untouched sliders leave the scenario's own values; moved ones win."""
+    values = {**initial_values(), "scenario_name": "ai_grid"}
+    model = VizModel(**values)
+    assert model.p["scenario"] == "ai_grid" and model.p["d"] == 1
+    assert model.p["sensing_noise"] == 0.1  # the preset, not the page's starting 1.0
+    moved = VizModel(**{**values, "gain": 0.5, "gpu_cost": 0.3})
+    assert moved.p["gain"] == 0.5 and moved.p["gpu_cost"] == 0.3
+    for _ in range(5):
+        model.step()
+    for component in (LandscapeView, HolarchyView, TimeSeriesView, SummaryCard):
+        box, rc = solara.render(component(model), handle_error=False)
+        images = [w for w in all_widgets(box) if isinstance(w, ipywidgets.Image)]
+        assert all(bytes(image.value).startswith(PNG) for image in images)
+        assert images or component is SummaryCard
