@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from . import params as P
+from .ai_grid import COLUMNS as GRID_COLUMNS
 from .designs import DESIGNS, Point, build_points
 from .metrics import COLUMNS
 
 MEASURES = tuple(c for c in COLUMNS if c != "step")
+GRID_MEASURES = GRID_COLUMNS  # measured only with fixed.scenario = "ai_grid"
 SCENARIOS = {"holarchy": "dataspace_abm.model:HolarchyModel"}
 STATS = ("final", "mean", "sum", "max", "min", "recovery_time", "excess")
 FIGURE_KINDS = ("final", "timeseries", "scatter")
@@ -324,13 +326,20 @@ def _seeds(doc: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(range(first, first + count))
 
 
-def _stop(raw: Any, steps: int) -> Stop | None:
+def _measure(value: Any, key: str, grid: bool) -> str:
+    """A per-step measure's name; the scenario's own only where the scenario is set."""
+    if not grid and value in GRID_MEASURES:
+        raise SpecError(key, f"{value!r} is measured only with fixed.scenario = 'ai_grid'")
+    return _str(value, key, MEASURES + (GRID_MEASURES if grid else ()))
+
+
+def _stop(raw: Any, steps: int, grid: bool) -> Stop | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
         raise SpecError("run.stop", "must be a table {measure, below|above, hold, after}")
     _only(raw, ("measure", "below", "above", "hold", "after"), "run.stop")
-    measure = _str(raw.get("measure"), "run.stop.measure", MEASURES)
+    measure = _measure(raw.get("measure"), "run.stop.measure", grid)
     if ("below" in raw) == ("above" in raw):
         raise SpecError("run.stop", "give exactly one of below, above")
     side = "below" if "below" in raw else "above"
@@ -340,14 +349,14 @@ def _stop(raw: Any, steps: int) -> Stop | None:
     return Stop(measure, value, side == "below", hold, after)
 
 
-def _output(doc: Mapping[str, Any], steps: int) -> tuple[tuple[str, ...], int, bool]:
+def _output(doc: Mapping[str, Any], steps: int, grid: bool) -> tuple[tuple[str, ...], int, bool]:
     raw = _table(doc, "output")
     _only(raw, SECTIONS["output"], "output")
-    measures = raw.get("measures", list(MEASURES))
+    measures = raw.get("measures", list(MEASURES + (GRID_MEASURES if grid else ())))
     if not isinstance(measures, list) or not measures:
         raise SpecError("output.measures", "allowed a non-empty list of measures")
     for i, m in enumerate(measures):
-        _str(m, f"output.measures[{i}]", MEASURES)
+        _measure(m, f"output.measures[{i}]", grid)
     keep = raw.get("keep", "all")
     if keep in ("all", "final"):
         return tuple(measures), (steps if keep == "final" else 1), keep == "final"
@@ -471,8 +480,9 @@ def parse_spec(text: str, name: str = "experiment") -> ExperimentSpec:
     if "steps" not in run:
         raise SpecError("run.steps", "required: the number of steps per run")
     steps = _int(run["steps"], "run.steps", 1)
-    stop = _stop(run.get("stop"), steps)
-    measures, every, final_only = _output(doc, steps)
+    grid = fixed.get("scenario") == "ai_grid"
+    stop = _stop(run.get("stop"), steps, grid)
+    measures, every, final_only = _output(doc, steps, grid)
     if stop is not None and final_only:
         raise SpecError("run.stop", "is checked at kept steps: use output.keep = 'all' or k")
     derived = _derived(doc, measures, steps)

@@ -222,3 +222,23 @@ def test_headline_specs_validate():
     for path in sorted((ROOT / "experiments").glob("*.toml")):
         s = load_spec(path)
         assert s.points and s.figures, path
+
+
+def test_scenario_measures_need_the_scenario():
+    """The ai_grid measures can be kept where every run sets scenario = "ai_grid"."""
+    base = """
+[fixed]
+{fixed}
+[run]
+steps = 10
+[output]
+measures = ["emission_cut", "tracking_error"]
+"""
+    spec = parse_spec(base.format(fixed='scenario = "ai_grid"'))
+    assert spec.measures == ("emission_cut", "tracking_error")
+    with pytest.raises(SpecError, match="only with fixed.scenario = 'ai_grid'"):
+        parse_spec(base.format(fixed=""))
+    default = parse_spec(base.format(fixed="").replace('"emission_cut", ', ""))
+    assert default.measures == ("tracking_error",)
+    everything = parse_spec('[fixed]\nscenario = "ai_grid"\n[run]\nsteps = 10\n')
+    assert "training_renewable_share" in everything.measures
