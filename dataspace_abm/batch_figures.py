@@ -15,16 +15,13 @@ import io
 import math
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt  # headless machines fall back to Agg by themselves
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from .derived import mean_interval  # noqa: E402
-from .experiment_spec import ExperimentSpec, Figure  # noqa: E402
+from .derived import mean_interval
+from .experiment_spec import ExperimentSpec, Figure
 
 DPI = 110
 PANEL = (3.4, 2.6)  # inches per panel
