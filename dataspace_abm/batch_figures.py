@@ -47,9 +47,17 @@ def _positive(data: pd.DataFrame, column: str, log: bool) -> pd.DataFrame:
     return data.assign(**{column: data[column].where(data[column] > 0)})
 
 
+def _label(ax, y: str) -> None:
+    """A panel titled by its measure (the y axis then needs no label of its own)."""
+    ax.set_title(y, fontsize="medium")
+    ax.set_ylabel("")
+
+
 def _finish(fig: plt.Figure, axes: np.ndarray, spec: Figure, path: Path) -> Path:
     handles, labels = [], []
     for ax in axes.flat:
+        if not ax.has_data():  # the grid's spare panels
+            ax.set_visible(False)
         legend = ax.get_legend()
         if legend is not None and not handles:
             handles, labels = ax.get_legend_handles_labels()
@@ -104,10 +112,7 @@ def _final(spec: Figure, per_run: pd.DataFrame, path: Path) -> Path:
         if spec.logx and numeric:
             ax.set_xscale("log")
         ax.set_yscale("log" if spec.logy else "linear")
-        ax.set_title(y, fontsize="medium")
-        ax.set_ylabel("")
-    for ax in list(axes.flat)[len(spec.y) :]:
-        ax.set_visible(False)
+        _label(ax, y)
     return _finish(fig, axes, spec, path)
 
 
@@ -119,10 +124,7 @@ def _scatter(spec: Figure, per_run: pd.DataFrame, path: Path) -> Path:
         sns.scatterplot(data=frame, x=spec.x, y=y, hue=spec.hue, ax=ax, s=6, linewidth=0, alpha=0.6)
         ax.set_xscale("log" if spec.logx else "linear")
         ax.set_yscale("log" if spec.logy else "linear")
-        ax.set_title(y, fontsize="medium")
-        ax.set_ylabel("")
-    for ax in list(axes.flat)[len(spec.y) :]:
-        ax.set_visible(False)
+        _label(ax, y)
     return _finish(fig, axes, spec, path)
 
 
@@ -171,10 +173,7 @@ def _timeseries(spec: Figure, runs: pd.DataFrame, path: Path) -> Path:
             linewidth=1.0,
         )
         ax.set_yscale("log" if spec.logy else "linear")
-        ax.set_title(y if panel is None else f"{y}: {panel}", fontsize="medium")
-        ax.set_ylabel("")
-    for ax in list(axes.flat)[len(cells) :]:
-        ax.set_visible(False)
+        _label(ax, y if panel is None else f"{y}: {panel}")
     return _finish(fig, axes, spec, path)
 
 

@@ -95,23 +95,13 @@ def _links(model: HolarchyModel, xs: list[np.ndarray]) -> tuple[np.ndarray, np.n
     return np.concatenate(idle), np.concatenate(used)
 
 
-def holarchy_figure(model: HolarchyModel, colour_by: str = "free energy") -> Figure:
-    """The layered tree, holons coloured by free energy or load; used links in orange."""
-    if colour_by not in COLOUR_BY:
-        raise ValueError(f"colour_by must be one of {COLOUR_BY}, not {colour_by!r}")
+def draw_holarchy(ax, model: HolarchyModel, values: list[np.ndarray], norm, cmap) -> int:
+    """The layered tree on ``ax``: living holons coloured by ``values`` (one array per
+    level), removed ones grey, links that carried messages orange. Returns that count."""
     levels, layout = model.state.levels, tree_layout(model)
-    fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
-    ax = fig.add_subplot()
     idle, busy = _links(model, layout.x)
     ax.add_collection(LineCollection(idle, colors="0.8", linewidths=0.5))
     ax.add_collection(LineCollection(busy, colors="tab:orange", linewidths=1.6))
-    if colour_by == "load":
-        values = [lv.load.astype(float) for lv in levels]
-    else:
-        values = [holon_free_energy(model, level) for level in range(len(levels))]
-    living = np.concatenate([v[lv.alive] for v, lv in zip(values, levels, strict=True)])
-    top = float(np.percentile(living, 99)) if living.size else 1.0
-    norm, cmap = colors.Normalize(0.0, max(top, 1e-9)), "magma_r"
     sizes = (10, 45, 120, 280)
     for level, lv in enumerate(levels):
         x, y, on = layout.x[level], np.full(lv.n, layout.y[level]), lv.alive
@@ -127,16 +117,34 @@ def holarchy_figure(model: HolarchyModel, colour_by: str = "free energy") -> Fig
             linewidths=0.4,
             zorder=3,
         )
-    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, shrink=0.8, label=colour_by)
     ax.set_yticks(range(len(levels)), LEVELS)
     ax.set_xticks([])
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.4, len(levels) - 0.6)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
+    return len(busy)
+
+
+def holarchy_figure(model: HolarchyModel, colour_by: str = "free energy") -> Figure:
+    """The layered tree, holons coloured by free energy or load; used links in orange."""
+    if colour_by not in COLOUR_BY:
+        raise ValueError(f"colour_by must be one of {COLOUR_BY}, not {colour_by!r}")
+    levels = model.state.levels
+    fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    if colour_by == "load":
+        values = [lv.load.astype(float) for lv in levels]
+    else:
+        values = [holon_free_energy(model, level) for level in range(len(levels))]
+    living = np.concatenate([v[lv.alive] for v, lv in zip(values, levels, strict=True)])
+    top = float(np.percentile(living, 99)) if living.size else 1.0
+    norm, cmap = colors.Normalize(0.0, max(top, 1e-9)), "magma_r"
+    busy = draw_holarchy(ax, model, values, norm, cmap)
+    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, shrink=0.8, label=colour_by)
     lateral = int(model.state.tally.get("msg_lateral", 0))
     note = f"; {lateral} lateral messages among cells" if lateral else ""
-    ax.set_title(f"step {model.steps}: {len(busy)} links carried messages{note}", fontsize=10)
+    ax.set_title(f"step {model.steps}: {busy} links carried messages{note}", fontsize=10)
     return fig
 
 

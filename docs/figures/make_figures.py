@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 from matplotlib import colors
 from matplotlib.cm import ScalarMappable
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from dataspace_abm import HolarchyModel
 from dataspace_abm import equations as eq
 from dataspace_abm.params import MODES
-from dataspace_abm.structure import LEVELS, build_holarchy
-from dataspace_abm.vizdata import active_links, landscape, tree_layout
+from dataspace_abm.structure import build_holarchy
+from dataspace_abm.vizdata import landscape
+from dataspace_abm.vizfigures import draw_holarchy
 
 HERE = Path(__file__).resolve().parent
 DPI = 100
@@ -120,33 +120,12 @@ def landscape_shaping(out: Path) -> Path:
 
 
 def _tree(ax, model: HolarchyModel, norm, cmap) -> None:
-    levels, layout = model.state.levels, tree_layout(model)
-    for level in range(len(levels) - 1):
-        xc, xp = layout.x[level], layout.x[level + 1][model.holarchy.parent[level]]
-        used = active_links(model, level)
-        for on, colour, width in ((~used, "0.85", 0.5), (used, "tab:orange", 1.2)):
-            segments = [[(a, level), (b, level + 1)] for a, b in zip(xc[on], xp[on], strict=True)]
-            ax.add_collection(LineCollection(segments, colors=colour, linewidths=width))
-    for level, lv in enumerate(levels):
-        load = np.maximum(lv.load, 0.8)  # log colour scale: a silent holon shows as 1
-        ax.scatter(
-            layout.x[level],
-            np.full(lv.n, layout.y[level]),
-            s=(10, 45, 120, 280)[level],
-            c=load,
-            cmap=cmap,
-            norm=norm,
-            edgecolors="k",
-            linewidths=0.4,
-            zorder=3,
-        )
+    """The page's holarchy, coloured by load on a log scale, with each level's busiest."""
+    loads = [np.maximum(lv.load, 0.8) for lv in model.state.levels]  # silent shows as ~1
+    draw_holarchy(ax, model, loads, norm, cmap)
+    for level, lv in enumerate(model.state.levels):
         ax.text(1.03, level, f"busiest: {int(lv.load.max())}", va="center", fontsize=8)
-    ax.set_yticks(range(len(levels)), LEVELS)
-    ax.set_xticks([])
     ax.set_xlim(-0.02, 1.25)
-    ax.set_ylim(-0.4, len(levels) - 0.6)
-    for side in ("top", "right", "bottom"):
-        ax.spines[side].set_visible(False)
 
 
 def holarchies(out: Path) -> Path:
