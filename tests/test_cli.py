@@ -40,32 +40,9 @@ def test_run_all_modes_writes_tables_and_config(tmp_path, capsys):
 
 
 def test_config_file_reproduces_a_run(tmp_path):
-    main(
-        [
-            "run",
-            "--mode",
-            "flat",
-            "--steps",
-            "8",
-            "--out",
-            str(tmp_path / "a"),
-            "--set",
-            "flat_graph=scale_free",
-        ]
-    )
-    main(
-        [
-            "run",
-            "--mode",
-            "flat",
-            "--steps",
-            "8",
-            "--out",
-            str(tmp_path / "b"),
-            "--config",
-            str(tmp_path / "a" / "config.toml"),
-        ]
-    )
+    flat_run = ["run", "--mode", "flat", "--steps", "8", "--out"]
+    main([*flat_run, str(tmp_path / "a"), "--set", "flat_graph=scale_free"])
+    main([*flat_run, str(tmp_path / "b"), "--config", str(tmp_path / "a" / "config.toml")])
     a, b = (pd.read_parquet(tmp_path / n / "flat.parquet") for n in "ab")
     pd.testing.assert_frame_equal(a, b)
 
