@@ -52,6 +52,11 @@ class Holon(mesa.Agent):
         return float(self.model.regime.free_energy(self.level, self.rows)[0])
 
     @property
+    def alive(self) -> bool:
+        """False once removed: it has left ``model.agents`` and ``model.holons``."""
+        return bool(self._arrays.alive[self.row])
+
+    @property
     def load(self) -> int:
         """Messages it sent and received in the last step."""
         return int(self._arrays.load[self.row])

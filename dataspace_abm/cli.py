@@ -14,7 +14,7 @@ from . import params as P
 from .experiment_cli import add_commands, run_experiment
 from .model import HolarchyModel
 
-RUN_KEYS = ("steps", "seed", "modes")
+RUN_DEFAULTS = {"modes": list(P.MODES), "steps": 600, "seed": 1}
 
 
 class UsageError(ValueError):
@@ -25,9 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dataspace-abm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the control regimes and compare them")
-    run.add_argument("--mode", default="all", choices=(*P.MODES, "all"))
-    run.add_argument("--steps", type=int, default=600, help="steps per run (default 600)")
-    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    run.add_argument(
+        "--mode", choices=(*P.MODES, "all"), help="the regime to run (default: all four)"
+    )
+    run.add_argument("--steps", type=int, help=f"steps per run (default {RUN_DEFAULTS['steps']})")
+    run.add_argument("--seed", type=int, help=f"random seed (default {RUN_DEFAULTS['seed']})")
     run.add_argument(
         "--set",
         action="append",
@@ -90,36 +92,89 @@ def summarize(mode: str, table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--config {path}: {' '.join(str(exc).split())}") from exc
+
+
+def _settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model parameters and the run's settings (modes, steps, seed), each from, in
+    rising order of precedence: the defaults, ``--config``, ``--set``, the flags."""
     overrides: dict[str, Any] = {}
+    run_keys = dict(RUN_DEFAULTS)
     if args.config is not None:
-        try:
-            doc = P.flatten(tomllib.loads(args.config.read_text()))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"--config {args.config}: {exc}") from exc
-        overrides.update({k: v for k, v in doc.items() if k not in RUN_KEYS})
+        doc = _read_config(args.config)
+        section = doc.get("run", {})
+        run_keys.update({k: section[k] for k in RUN_DEFAULTS if k in section})
+        overrides.update({k: v for k, v in P.flatten(doc).items() if k not in RUN_DEFAULTS})
     for item in args.set:
         key, value = P.parse_assignment(item)
         overrides[key] = value
-    return overrides
+    if "mode" in overrides:  # --set mode=X picks the regime, as --mode X does
+        mode = P.check_value("mode", overrides.pop("mode"))
+        if args.mode not in (None, "all", mode):
+            raise UsageError(f"--set mode={mode} contradicts --mode {args.mode}: give one")
+        run_keys["modes"] = [mode]
+    if args.mode is not None:
+        run_keys["modes"] = list(P.MODES) if args.mode == "all" else [args.mode]
+    for key in ("steps", "seed"):
+        if getattr(args, key) is not None:
+            run_keys[key] = getattr(args, key)
+    return overrides, _checked_run_keys(run_keys)
+
+
+def _checked_run_keys(run_keys: dict[str, Any]) -> dict[str, Any]:
+    modes, steps, seed = run_keys["modes"], run_keys["steps"], run_keys["seed"]
+    if not isinstance(modes, list) or not modes or any(m not in P.MODES for m in modes):
+        raise UsageError(f"modes = {modes!r} is invalid: allowed a list of {', '.join(P.MODES)}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise UsageError(f"--steps = {steps!r} is invalid: allowed an integer >= 1")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"--seed = {seed!r} is invalid: allowed an integer >= 0")
+    return run_keys
+
+
+def prepare_out(out: Path, option: str = "--out") -> None:
+    """Create the output folder, or a one-line :class:`UsageError` saying why it cannot be."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{option} {out}: is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"{option} {out}: cannot write there ({exc.strerror})") from None
+
+
+def _resolve_all(modes: list[str], overrides: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every mode's parameters, all checked before any run."""
+    resolved = []
+    for mode in modes:
+        try:
+            resolved.append(P.resolve({**overrides, "mode": mode}))
+        except P.ParameterError as exc:
+            if len(modes) > 1 and mode == "flat":
+                raise UsageError(f"{exc} (--mode runs one regime at a time)") from None
+            raise
+    return resolved
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.steps < 1:
-        raise UsageError(f"--steps = {args.steps} is invalid: allowed an integer >= 1")
-    modes = list(P.MODES) if args.mode == "all" else [args.mode]
-    overrides = _overrides(args)
-    resolved = [P.resolve({**overrides, "mode": mode}) for mode in modes]  # all checked first
-    args.out.mkdir(parents=True, exist_ok=True)
+    overrides, run_keys = _settings(args)
+    modes, steps, seed = run_keys["modes"], run_keys["steps"], run_keys["seed"]
+    resolved = _resolve_all(modes, overrides)
+    prepare_out(args.out)
     rows = []
     for mode, params in zip(modes, resolved, strict=True):
-        model = HolarchyModel(rng=args.seed, **params)
-        table = model.run(args.steps)
+        model = HolarchyModel(rng=seed, **params)
+        table = model.run(steps)
         table.to_parquet(args.out / f"{mode}.parquet", index=False)
         rows.append(summarize(mode, table))
     config = dict(resolved[0])
     config.pop("mode")
-    run_keys = {"modes": modes, "steps": args.steps, "seed": args.seed}
     (args.out / "config.toml").write_text(P.to_toml(config, run_keys))
     summary = pd.DataFrame(rows).set_index("mode")
     with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):

@@ -66,9 +66,11 @@ def derive(d: Derived, steps: np.ndarray, y: np.ndarray, n_cells: int, every: in
         value = float(np.clip(y[after] - base, 0.0, None).sum() * every)
     else:
         inside = (steps >= o.get("from", 0)) & (steps <= o.get("to", steps[-1]))
-        if not inside.any():
-            return math.nan
         part = y[inside]
+        if d.stat != "final":  # missing values (an empty system's errors) are left out
+            part = part[~np.isnan(part)]
+        if part.size == 0:
+            return math.nan
         value = {
             "final": lambda: part[-1],
             "mean": part.mean,

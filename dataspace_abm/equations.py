@@ -134,7 +134,9 @@ def central_setpoints(h: Array, pi_h: Array, target: Array, alive: Array) -> Arr
     ``s_i = h_i + (T - mean h) (1/pi_h,i) / mean(1/pi_h)``, over the living cells.
     """
     w = alive.astype(float)
-    n = max(w.sum(), 1.0)
+    if not w.any():  # nobody left to command
+        return h.copy()
+    n = w.sum()
     mean_h = np.sum(h * w[:, None], axis=0) / n
     inv = 1.0 / pi_h
     mean_inv = np.sum(inv * w) / n

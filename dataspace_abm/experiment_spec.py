@@ -394,6 +394,13 @@ def _derived(doc: Mapping[str, Any], measures: tuple[str, ...], steps: int) -> t
                 _number(v, f"{key}.{k}")
             else:
                 _int(v, f"{key}.{k}")
+        for k in ("from", "to"):
+            if k in opts and not 0 <= opts[k] <= steps:
+                raise SpecError(
+                    f"{key}.{k}", f"{opts[k]} is invalid: allowed a step in [0, {steps}]"
+                )
+        if opts.get("from", 0) > opts.get("to", steps):
+            raise SpecError(f"{key}.from", f"{opts['from']} is after to = {opts['to']}")
         if "at" in options and not 0 <= opts.get("at", -1) < steps:
             raise SpecError(f"{key}.at", f"required, a step in [0, {steps})")
         if stat == "recovery_time" and ("threshold" in opts) == ("margin" in opts):

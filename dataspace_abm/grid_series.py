@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .parameter_spec import shown
+
 COLUMNS = ("solar_mw", "wind_mw", "other_load_mw")
 OTHER_UNITS = ("w", "kw", "gw", "mwh", "kwh", "pu", "percent")
 
@@ -57,8 +59,8 @@ def load_grid_series(path: str | Path) -> pd.DataFrame:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise GridSeriesError(
-                f"{path}: row {row + 2}, column '{column}' = {table[column].iloc[row]!r} "
-                "is not a number"
+                f"{path}: row {row + 2}, column '{column}' = {shown(table[column].iloc[row])} "
+                "is not a finite number"
             )
         table[column] = values.astype(float)
         if (values < 0).any():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,7 +39,10 @@ COLUMNS = (
 
 
 def observed_means(model: HolarchyModel) -> list[np.ndarray]:
-    """Each level's true coarse-grained state over living cells, as an observer sees it."""
+    """Each level's true coarse-grained state over living cells, as an observer sees it.
+
+    A holon with no living cell below it has no state to observe: its row is NaN.
+    """
     hol, levels = model.holarchy, model.state.levels
     means = [levels[0].x]
     weights = levels[0].alive.astype(float)
@@ -46,31 +50,42 @@ def observed_means(model: HolarchyModel) -> list[np.ndarray]:
     for level in range(1, len(levels)):
         sums = np.add.reduceat(sums, hol.starts[level], axis=0)
         weights = np.add.reduceat(weights, hol.starts[level])
-        means.append(sums / np.where(weights > 0, weights, 1.0)[:, None])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means.append(np.where(weights[:, None] > 0, sums / weights[:, None], np.nan))
     return means
 
 
-def free_energies(model: HolarchyModel) -> list[float]:
-    """Mean free energy of the living holons of each level above the cells.
+def holon_free_energy(
+    model: HolarchyModel, level: int, means: list[np.ndarray] | None = None
+) -> np.ndarray:
+    """Each holon's free energy at ``level`` (the one rule for the table and the page).
 
-    Where a level does not infer (above the cells in command, flat and autonomous), it is
-    scored by the prediction error its true state would have against its parent's state
-    (society: the target) at the landscape precision: the free energy it would carry had
-    it a belief equal to its state.
+    Where a level does not infer (above the cells in command, flat and autonomous; above
+    the coordination scope in landscape), a holon is scored by the prediction error its
+    true state would have against its parent's state (society's: the target) at the
+    landscape precision: the free energy it would carry had it a belief equal to its state.
+    Holons with no living cell below are NaN there. ``means``: ``observed_means(model)``,
+    if already computed.
     """
-    levels, hol = model.state.levels, model.holarchy
-    regime = model.regime
-    passive = [level for level in range(1, len(levels)) if not regime.infers(level)]
+    levels, regime = model.state.levels, model.regime
+    if regime.infers(level):
+        return np.asarray(regime.free_energy(level, slice(0, levels[level].n)), dtype=float)
+    means = observed_means(model) if means is None else means
+    top = len(levels) - 1
+    above = means[level + 1][model.holarchy.parent[level]] if level < top else model.target
+    return 0.5 * model.p["pi_prior"] * eq.sqnorm(means[level] - above)
+
+
+def free_energies(model: HolarchyModel) -> list[float]:
+    """Mean free energy of the living holons of each level above the cells (NaN if none)."""
+    levels, regime = model.state.levels, model.regime
+    passive = any(not regime.infers(level) for level in range(1, len(levels)))
     means = observed_means(model) if passive else None
     out = []
     for level, lv in enumerate(levels[1:], start=1):
-        if regime.infers(level):
-            f = regime.free_energy(level, slice(0, lv.n))
-        else:
-            above = means[level + 1][hol.parent[level]] if level < 3 else model.target[None, :]
-            gap = means[level] - above
-            f = 0.5 * model.p["pi_prior"] * eq.sqnorm(gap)
-        out.append(float(np.mean(f[lv.alive])) if lv.alive.any() else 0.0)
+        f = holon_free_energy(model, level, means)[lv.alive]
+        f = f[np.isfinite(f)]
+        out.append(float(np.mean(f)) if f.size else math.nan)
     return out
 
 
@@ -108,9 +123,10 @@ def step_metrics(model: HolarchyModel, accounts: dict[str, float]) -> dict[str, 
     if n_alive:
         tracking = float(eq.norm(cells["sum_x"] / n_alive - model.target))
         niche = cells["sum_niche_distance"] / n_alive
-    else:
-        tracking = niche = 0.0
-    free = [cells["sum_free_energy"] / max(n_alive, 1), *free_energies(model)]
+        free_cell = cells["sum_free_energy"] / n_alive
+    else:  # no cell left: the errors of an empty system are missing, not zero
+        tracking = niche = free_cell = math.nan
+    free = [free_cell, *free_energies(model)]
     return {
         "step": model.steps,
         "target": float(model.target[0]),

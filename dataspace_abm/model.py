@@ -40,6 +40,8 @@ class HolarchyModel(mesa.Model):
 
     def __init__(self, rng: int | np.random.Generator | None = None, **parameters: Any) -> None:
         self.p = P.resolve(parameters)  # validate everything before any work
+        if isinstance(rng, np.integer):  # a seed from np.arange or a workbench's sampler
+            rng = int(rng)
         super().__init__(rng=rng)
         p = self.p
         self.holarchy = build_holarchy(
@@ -72,10 +74,14 @@ class HolarchyModel(mesa.Model):
         if p["engine"] == "vectorized" and p["mode"] == "landscape":
             regime = CompiledLandscape  # the cell level in fused kernels
         self.regime = regime(self)
-        self.holons: list[list[Holon]] = [
+        # every holon by its row, removed ones included (their rows stay, marked dead)
+        self._by_row: list[list[Holon]] = [
             [cls(self, row) for row in range(size)]
             for cls, size in zip(AGENT_CLASSES, self.holarchy.sizes, strict=True)
         ]
+        self.holons: list[list[Holon]] = [list(level) for level in self._by_row]
+        """The living holons of each level (cells, organs, organizations, society), in row
+        order; a removed holon leaves its list as it leaves ``model.agents``."""
         self.target = self.environment.target(0)
         self.env_obs = np.tile(self.target, (self.holarchy.sizes[-1], 1))
         self.noise_sd = 0.0
@@ -176,13 +182,17 @@ class HolarchyModel(mesa.Model):
         alive = np.flatnonzero(self.state.levels[level].alive)
         count = int(round(fraction * alive.size))
         chosen = np.sort(self.rng.choice(alive, size=count, replace=False))
-        removed = [self.holons[level][row] for row in chosen]
+        removed = [self._by_row[level][row] for row in chosen]
         if level == 1:
             for row in chosen:
                 kids = self.holarchy.children(1, int(row))
-                removed += [c for c in self.holons[0][kids] if self.state.levels[0].alive[c.row]]
+                removed += [c for c in self._by_row[0][kids] if self.state.levels[0].alive[c.row]]
         for holon in removed:
             holon.remove()
+        self.holons = [
+            [h for h in holons if lv.alive[h.row]]
+            for holons, lv in zip(self._by_row, self.state.levels, strict=True)
+        ]
         e = self.state.extra
         if "pending_in" in e:  # the centre stops waiting for the departed
             dead = ~self.state.levels[0].alive

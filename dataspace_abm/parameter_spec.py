@@ -5,13 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+
+def shown(value: Any) -> str:
+    """A value as the user wrote it: ``inf``, not ``np.float64(inf)``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
 
 class ParameterError(ValueError):
     """A parameter is unknown, of the wrong type or outside its allowed range."""
 
     def __init__(self, name: str, value: Any, allowed: str) -> None:
         self.name, self.value, self.allowed = name, value, allowed
-        super().__init__(f"parameter '{name}' = {value!r} is invalid: allowed {allowed}")
+        super().__init__(f"parameter '{name}' = {shown(value)} is invalid: allowed {allowed}")
 
 
 @dataclass(frozen=True)
@@ -51,4 +62,4 @@ def param(default, kind, section, doc, **kw) -> Spec:
 
 
 POS = {"low": 0.0, "low_open": True}  # strictly positive
-PRECISION = {"low": 0.0, "low_open": True, "high": 1e9}
+PRECISION = {"low": 1e-9, "high": 1e9}  # beyond, squared errors overflow or vanish

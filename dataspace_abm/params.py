@@ -7,9 +7,12 @@ beside each run, ``--set key=value`` on the command line and the sliders of the 
 from __future__ import annotations
 
 import math
+import numbers
 import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from .grid_parameters import GRID_PARAMETERS, GRID_PRESET
 from .grid_series import GridSeriesError, load_grid_series
@@ -267,12 +270,18 @@ def flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def is_number(value: Any) -> bool:
+    """A real number, Python's or numpy's (``np.int64``, ``np.float32``, ...), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def _check_number(name: str, spec: Spec, value: Any) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
+        raise ParameterError(name, value, spec.allowed())
+    value = value.item() if isinstance(value, np.generic) else value  # a plain int or float
+    if not math.isfinite(value):
         raise ParameterError(name, value, spec.allowed())
     if spec.kind in ("int", "sizes") and not float(value).is_integer():
-        raise ParameterError(name, value, spec.allowed())
-    if not math.isfinite(value):
         raise ParameterError(name, value, spec.allowed())
     if spec.low is not None and (value < spec.low or (spec.low_open and value == spec.low)):
         raise ParameterError(name, value, spec.allowed())
@@ -290,6 +299,8 @@ def check_value(name: str, value: Any) -> Any:
         if value not in spec.choices:
             raise ParameterError(name, value, spec.allowed())
         return value
+    if isinstance(value, np.ndarray) and spec.kind in ("sizes", "series"):
+        value = value.tolist()
     if spec.kind == "sizes" and isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) == 0:
             raise ParameterError(name, value, spec.allowed() + ", non-empty")
@@ -302,7 +313,7 @@ def check_value(name: str, value: Any) -> Any:
         if isinstance(value, str) or not isinstance(value, Sequence):
             raise ParameterError(name, value, "a list of finite numbers")
         for v in value:
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            if not is_number(v) or not math.isfinite(v):
                 raise ParameterError(name, value, "a list of finite numbers")
         return [float(v) for v in value]
     return _check_number(name, spec, value)
@@ -330,13 +341,24 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         raise ParameterError("target_series", [], "a non-empty list when target = 'series'")
     n_cells = sum(cells) if isinstance(cells, list) else n_organs * cells
     if params["mode"] == "flat" and params["flat_degree"] >= n_cells:
-        raise ParameterError("flat_degree", params["flat_degree"], f"[2, {n_cells - 1}]")
+        if n_cells < 3:
+            raise ParameterError("mode", "flat", f"a model of at least 3 cells (it has {n_cells})")
+        raise ParameterError(
+            "flat_degree",
+            params["flat_degree"],
+            f"an integer in [2, {n_cells - 1}]: the flat regime needs more cells than its mean"
+            f" degree (the model has {n_cells})",
+        )
     if params["mode"] == "flat" and params["gateways"] > n_cells:
         raise ParameterError("gateways", params["gateways"], f"[1, {n_cells}]")
     if params["x_min"] >= params["x_max"]:
         raise ParameterError("x_max", params["x_max"], f"a value above x_min = {params['x_min']}")
     if params["scenario"] == "ai_grid" and params["d"] != 1:
         raise ParameterError("d", params["d"], "1 in the ai_grid scenario (power as a fraction)")
+    if params["grid_series"] and params["scenario"] != "ai_grid":
+        raise ParameterError(
+            "grid_series", params["grid_series"], "'' unless scenario = 'ai_grid' (it has no grid)"
+        )
     if params["grid_series"]:
         try:
             load_grid_series(params["grid_series"])
@@ -373,14 +395,26 @@ def available_memory() -> int:
     return 1 << 50
 
 
+def _largest_size(params: Mapping[str, Any]) -> str:
+    """The structure parameter furthest above its default: the likely cause of a huge model."""
+
+    def growth(name: str) -> float:
+        value = params[name]
+        return (max(value) if isinstance(value, list) else value) / PARAMETERS[name].default
+
+    return max(STRUCTURE_KEYS, key=growth)
+
+
 def _check_memory(n_cells: int, n_holons: int, params: Mapping[str, Any]) -> None:
     need, have = memory_estimate(n_cells, n_holons, params), available_memory()
     if need > have:
+        name = _largest_size(params)
         raise ParameterError(
-            "cells_per_organ",
-            params["cells_per_organ"],
-            f"a size whose estimated memory ({need / 2**30:.1f} GiB for {n_cells} cells) fits "
-            f"in the free memory ({have / 2**30:.1f} GiB)",
+            name,
+            params[name],
+            f"sizes whose estimated memory ({need / 2**30:.3g} GiB for {n_cells:.3g} cells:"
+            f" n_organizations x organs_per_organization x cells_per_organ) fits in the free"
+            f" memory ({have / 2**30:.1f} GiB)",
         )
 
 

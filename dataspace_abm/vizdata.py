@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import equations as eq
-from .metrics import observed_means
 
 if TYPE_CHECKING:
     from .model import HolarchyModel
@@ -66,21 +65,6 @@ def landscape(model: HolarchyModel, level: int, row: int, resolution: int = 60) 
     z = 0.5 * precision * ((gx - theta[0]) ** 2 + (gy - theta[1]) ** 2)
     dims = lv.theta.shape[1]
     return LandscapeView(level, row, xs, ys, z, theta, precision, children, mean, niches, dims)
-
-
-def holon_free_energy(model: HolarchyModel, level: int) -> np.ndarray:
-    """Each holon's free energy at ``level``, as ``metrics.free_energies`` scores the level.
-
-    Where parents do not infer (command, flat, autonomous), a holon is scored by the
-    prediction error of its true state against its parent's (society's: the target).
-    """
-    levels = model.state.levels
-    if level == 0 or model.regime.parents_infer:
-        return np.asarray(model.regime.free_energy(level, slice(0, levels[level].n)), dtype=float)
-    means = observed_means(model)
-    hol = model.holarchy
-    above = means[level + 1][hol.parent[level]] if level < len(levels) - 1 else model.target
-    return 0.5 * model.p["pi_prior"] * eq.sqnorm(means[level] - above)
 
 
 @dataclass

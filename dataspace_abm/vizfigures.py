@@ -16,8 +16,9 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from .metrics import holon_free_energy
 from .structure import LEVELS
-from .vizdata import LandscapeView, active_links, holon_free_energy, tree_layout
+from .vizdata import LandscapeView, active_links, tree_layout
 
 if TYPE_CHECKING:
     from .model import HolarchyModel

@@ -125,7 +125,10 @@ def test_own_hourly_series_drives_the_grid(tmp_path):
         ("hour,solar_mw,wind_mw,other_load_mw\n0,1,-3,1\n", "'wind_mw' = -3 is negative"),
         ("hour,solar_kw,wind_mw,other_load_mw\n0,1,1,1\n", "'solar_kw' is in the wrong unit"),
         ("hour,solar_mw,wind_mw\n0,1,1\n", "missing column 'other_load_mw'"),
-        ("hour,solar_mw,wind_mw,other_load_mw\n0,1,x,1\n", "'wind_mw' = 'x' is not a number"),
+        (
+            "hour,solar_mw,wind_mw,other_load_mw\n0,1,x,1\n",
+            "'wind_mw' = 'x' is not a finite number",
+        ),
         ("solar_mw,wind_mw,other_load_mw\n1,1,1\n", "no column 'hour'"),
     ],
 )

@@ -4,6 +4,8 @@ Components render with ``solara.render`` inside Solara's ``AppLayout`` (as the s
 wraps a page), and are driven through their widgets: buttons clicked, selects set.
 """
 
+import socket
+
 import ipyvuetify as v
 import ipywidgets
 import mesa
@@ -21,6 +23,7 @@ from dataspace_abm.app import Page
 from dataspace_abm.cli import main
 from dataspace_abm.components import HolarchyView, LandscapeView, SummaryCard, TimeSeriesView
 from dataspace_abm.equations import landauer_floor
+from dataspace_abm.metrics import holon_free_energy
 from dataspace_abm.vizmodel import CONTROLS, Keeper, VizModel, initial_values
 
 SMALL = {"n_organizations": 2, "organs_per_organization": 3, "cells_per_organ": 4}
@@ -61,11 +64,13 @@ def test_landscape_leaves_out_removed_children_and_draws_the_first_two_dims():
         D.landscape(model, 0, 0)
 
 
-@pytest.mark.parametrize("mode", P.MODES)
-def test_free_energy_per_holon_matches_the_level_means_in_the_table(mode):
-    model = small(mode)
+@pytest.mark.parametrize(
+    ("mode", "scope"), [*((m, "society") for m in P.MODES), *(("landscape", s) for s in P.SCOPES)]
+)
+def test_free_energy_per_holon_matches_the_level_means_in_the_table(mode, scope):
+    model = small(mode, coordination_scope=scope)
     for level, name in enumerate(("cell", "organ", "organization", "society")):
-        f = D.holon_free_energy(model, level)
+        f = holon_free_energy(model, level)
         alive = model.state.levels[level].alive
         assert f.shape == (model.holarchy.sizes[level],) and np.all(f >= 0)
         assert np.mean(f[alive]) == pytest.approx(model.metrics[f"free_energy_{name}"])
@@ -144,7 +149,7 @@ def test_mesa_reset_builds_the_model_from_the_controls():
     ("change", "needle"),
     [
         ({"seed": "abc"}, "'seed'"),
-        ({"mode": "flat", "n_organizations": 1, "organs_per_organization": 1}, "flat_degree"),
+        ({"mode": "flat", "n_organizations": 1, "organs_per_organization": 1}, "at least 3 cells"),
         ({"scenario_name": "grid"}, "scenario_name"),
     ],
 )
@@ -277,7 +282,10 @@ def test_page_files_come_from_this_machine(monkeypatch, capsys):
     assert solara.settings.assets.proxy  # the server hands out the front-end files itself
     assert solara.settings.assets.cdn == vizserve.NO_CDN  # a missing one is not fetched
     monkeypatch.setattr(vizserve.importlib.util, "find_spec", lambda name: None)
-    assert vizserve.serve("127.0.0.1", 0) == 2
+    with socket.socket() as probe:  # a port that is free now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert vizserve.serve("127.0.0.1", port) == 2
     assert "solara-assets" in capsys.readouterr().err
 
 

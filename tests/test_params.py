@@ -11,8 +11,8 @@ from dataspace_abm import HolarchyModel, ParameterError
 from dataspace_abm import params as P
 
 BAD = [
-    ("pi_o", -1.0, "(0, 1e+09]"),  # negative precision
-    ("pi_prior", 0.0, "(0, 1e+09]"),
+    ("pi_o", -1.0, "[1e-09, 1e+09]"),  # negative precision
+    ("pi_prior", 0.0, "[1e-09, 1e+09]"),
     ("pi_h", "high", "a finite number"),  # wrong type
     ("k_a", math.nan, "a finite number"),  # non-finite
     ("k_mu", math.inf, "a finite number"),
