@@ -1,0 +1,92 @@
+"""Per-step tables recorded before the package was reorganized: a move must change nothing.
+
+``GOLDEN_UPDATE=1 pytest tests/test_golden.py`` records them anew, for a change that is
+meant to change behaviour (a new version of the model); every other change keeps them.
+"""
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dataspace_abm import HolarchyModel
+from dataspace_abm import params as P
+
+GOLDEN = Path(__file__).parent / "golden"
+STRESS = {"n_organizations": 3, "organs_per_organization": 3, "cells_per_organ": 6}
+RUNS = {
+    **{f"default_{mode}": ({"mode": mode}, 600) for mode in P.MODES},
+    "ai_grid_landscape": ({"scenario": "ai_grid", "mode": "landscape"}, 384),
+    "ai_grid_command": ({"scenario": "ai_grid", "mode": "command", "dr_at": 40}, 96),
+    # loss on every kind of link, removals, the data space, attention, the other engines
+    "stress_landscape": (
+        {**STRESS, "coordination_scope": "organization", "trust_threshold": 0.3,
+         "pi_env": 20.0, "p_loss": 0.2, "gain": 0.5, "remove_at": 30, "niche": "daily"}, 80,
+    ),
+    "stress_command": (
+        {**STRESS, "mode": "command", "p_loss": 0.2, "central_capacity": 9, "remove_at": 30,
+         "remove_level": "organ", "process_noise": 0.05, "target": "steps",
+         "target_period": 20}, 80,
+    ),
+    "stress_flat": (
+        {**STRESS, "mode": "flat", "p_loss": 0.2, "flat_graph": "scale_free", "remove_at": 30,
+         "burst_at": 10}, 80,
+    ),
+    "stress_numpy": ({**STRESS, "engine": "numpy", "p_loss": 0.1, "remove_at": 20}, 40),
+    "stress_agents": ({**STRESS, "engine": "agents", "p_loss": 0.1, "remove_at": 20}, 40),
+}  # fmt: skip
+
+
+def run_table(name: str) -> pd.DataFrame:
+    params, steps = RUNS[name]
+    return HolarchyModel(rng=11, **params).run(steps)
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_per_step_table_is_unchanged(name):
+    path = GOLDEN / f"{name}.parquet"
+    table = run_table(name)
+    if os.environ.get("GOLDEN_UPDATE") == "1":
+        table.to_parquet(path, index=False)
+    pd.testing.assert_frame_equal(table, pd.read_parquet(path), check_exact=True)
+
+
+BATCH = """
+[experiment]
+name = "golden"
+[fixed]
+n_organizations = 2
+organs_per_organization = 2
+p_loss = 0.1
+[sweep]
+mode = ["landscape", "command", "flat", "autonomous"]
+cells_per_organ = [3, 5]
+[replications]
+count = 2
+seed = 4
+[run]
+steps = 40
+[output]
+keep = 4
+[derived.late_error]
+measure = "tracking_error"
+stat = "mean"
+from = 20
+"""
+
+
+def test_batch_runs_table_and_summary_are_unchanged(tmp_path):
+    from dataspace_abm.experiment_spec import parse_spec
+    from dataspace_abm.report import write_outputs
+    from dataspace_abm.runner import run_batch
+
+    spec = parse_spec(BATCH)
+    write_outputs(spec, tmp_path, run_batch(spec, tmp_path, workers=1, progress=False))
+    runs, summary = pd.read_parquet(tmp_path / "runs.parquet"), tmp_path / "summary.csv"
+    if os.environ.get("GOLDEN_UPDATE") == "1":
+        runs.to_parquet(GOLDEN / "batch_runs.parquet", index=False)
+        (GOLDEN / "batch_summary.csv").write_bytes(summary.read_bytes())
+    expected = pd.read_parquet(GOLDEN / "batch_runs.parquet")
+    pd.testing.assert_frame_equal(runs, expected, check_exact=True)
+    assert summary.read_bytes() == (GOLDEN / "batch_summary.csv").read_bytes()
