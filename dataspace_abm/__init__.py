@@ -1,7 +1,13 @@
-"""dataspace_abm: layered, self-organizing systems as multiscale active inference in Mesa."""
+"""dataspace_abm: layered, self-organizing systems as multiscale active inference in Mesa.
 
-from .model import HolarchyModel
-from .params import PARAMETERS, ParameterError
+The folders are the architecture: ``core`` (equations, structure, state, agents, the model,
+its measures and parameters), ``regimes`` (one module per control regime), ``scenarios``
+(what the holarchy stands for), ``batch`` (experiment batches and their reports) and
+``viz`` (the browser page); the command line and the benchmark sit on top.
+"""
 
-__all__ = ["HolarchyModel", "PARAMETERS", "ParameterError"]
+from .core.model import HolarchyModel
+from .core.params import PARAMETERS, ParameterError
+
+__all__ = ["PARAMETERS", "HolarchyModel", "ParameterError"]
 __version__ = "0.1.0"

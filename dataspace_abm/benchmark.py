@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .params import MODES
+from .core.params import MODES
 
 # cells -> (organizations, organs per organization, cells per organ): four levels, d = 2
 SIZES: dict[int, tuple[int, int, int]] = {
@@ -54,7 +54,7 @@ def _timed(fn) -> float:
 
 def _measure(n_cells: int, mode: str, engine: str, steps: int, repeats: int) -> dict[str, Any]:
     """Build one model and time its steps (runs inside a fresh process)."""
-    from .model import HolarchyModel
+    from .core.model import HolarchyModel
 
     organizations, organs, cells = SIZES.get(n_cells) or _shape(n_cells)
     started = time.perf_counter()

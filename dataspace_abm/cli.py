@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import params as P
+from .core import params as P
+from .core.model import HolarchyModel
 from .experiment_cli import add_commands, run_experiment
-from .model import HolarchyModel
 
 RUN_DEFAULTS = {"modes": list(P.MODES), "steps": 600, "seed": 1}
 
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "viz":
-        from .vizserve import serve  # Solara loads only for the page
+        from .viz.serve import serve  # Solara loads only for the page
 
         return serve(args.host, args.port)
     if args.command in ("experiment", "sensitivity"):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import params as P
+from .core import params as P
 
 if TYPE_CHECKING:
     from .experiment_spec import Design, Sweep

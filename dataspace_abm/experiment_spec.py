@@ -1,6 +1,6 @@
 """Experiment specs: TOML files that declare a batch of runs, checked in full before any run.
 
-A spec names the scenario, the fixed and swept parameters, the design, the replications,
+A spec names the model, the fixed and swept parameters, the design, the replications,
 the run length and stop condition, the measures to keep, derived measures and figures.
 Every error names its key (``sweep.gain: empty sweep``). The format is documented in
 ``docs/experiments.md``; the specs of the headline experiments are in ``experiments/``.
@@ -12,23 +12,23 @@ import importlib
 import math
 import re
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import params as P
-from .ai_grid import COLUMNS as GRID_COLUMNS
+from .core import params as P
+from .core.metrics import COLUMNS
 from .designs import DESIGNS, Point, build_points
-from .metrics import COLUMNS
+from .scenarios import scenario_columns
 
 MEASURES = tuple(c for c in COLUMNS if c != "step")
-GRID_MEASURES = GRID_COLUMNS  # measured only with fixed.scenario = "ai_grid"
-SCENARIOS = {"holarchy": "dataspace_abm.model:HolarchyModel"}
+MODELS = {"holarchy": "dataspace_abm.core.model:HolarchyModel"}
 STATS = ("final", "mean", "sum", "max", "min", "recovery_time", "excess")
 FIGURE_KINDS = ("final", "timeseries", "scatter")
 SECTIONS = {
-    "experiment": ("name", "description", "scenario"),
+    "experiment": ("name", "description", "model", "scenario"),
     "fixed": None,
     "sweep": None,
     "combinations": None,
@@ -115,7 +115,7 @@ class ExperimentSpec:
 
     name: str
     description: str
-    scenario: str
+    model: str  # the model class: "holarchy" or "package.module:Class"
     text: str
     fixed: Mapping[str, Any]
     sweeps: tuple[Sweep, ...]
@@ -132,6 +132,10 @@ class ExperimentSpec:
     outputs: tuple[str, ...]
     log_outputs: bool
     points: tuple[Point, ...]
+
+    @property
+    def scenario(self) -> str:  # TEMPORARY: until the batch modules move
+        return self.model
 
     @property
     def varied(self) -> tuple[str, ...]:
@@ -152,14 +156,32 @@ class ExperimentSpec:
         return (*self.measures, *(d.name for d in self.derived))
 
 
-def scenario_factory(scenario: str) -> Callable[..., Any]:
-    """The model class a scenario names: a built-in name or ``package.module:Class``."""
-    target = SCENARIOS.get(scenario, scenario)
+def model_factory(model: str) -> Callable[..., Any]:
+    """The model class a spec names: a built-in name or ``package.module:Class``."""
+    target = MODELS.get(model, model)
     module, _, attr = target.partition(":")
     factory = getattr(importlib.import_module(module), attr)
     if not callable(factory):
         raise TypeError(f"{target} is not callable")
     return factory
+
+
+def _model_name(exp: Mapping[str, Any]) -> str:
+    """``experiment.model``; ``experiment.scenario``, its old name, still reads (deprecated:
+    a scenario is what the ``scenario`` parameter picks, set in ``fixed``)."""
+    if "scenario" in exp:
+        if "model" in exp:
+            raise SpecError("experiment.scenario", "the old name of experiment.model: give one")
+        warnings.warn(
+            "experiment.scenario is deprecated: call it experiment.model",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        return _str(exp["scenario"], "experiment.scenario")
+    return _str(exp.get("model", "holarchy"), "experiment.model")
+
+
+scenario_factory = model_factory  # TEMPORARY: until the batch modules move
 
 
 # --- small typed readers ------------------------------------------------------------
@@ -326,20 +348,26 @@ def _seeds(doc: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(range(first, first + count))
 
 
-def _measure(value: Any, key: str, grid: bool) -> str:
-    """A per-step measure's name; the scenario's own only where the scenario is set."""
-    if not grid and value in GRID_MEASURES:
-        raise SpecError(key, f"{value!r} is measured only with fixed.scenario = 'ai_grid'")
-    return _str(value, key, MEASURES + (GRID_MEASURES if grid else ()))
+def measures_of(scenario: str) -> tuple[str, ...]:
+    """Every per-step measure a run of ``scenario`` has: the model's, then the scenario's."""
+    return MEASURES + scenario_columns()[scenario]
 
 
-def _stop(raw: Any, steps: int, grid: bool) -> Stop | None:
+def _measure(value: Any, key: str, scenario: str) -> str:
+    """A per-step measure's name; a scenario's own only where that scenario is set."""
+    for other, columns in scenario_columns().items():
+        if other != scenario and value in columns:
+            raise SpecError(key, f"{value!r} is measured only with fixed.scenario = {other!r}")
+    return _str(value, key, measures_of(scenario))
+
+
+def _stop(raw: Any, steps: int, scenario: str) -> Stop | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
         raise SpecError("run.stop", "must be a table {measure, below|above, hold, after}")
     _only(raw, ("measure", "below", "above", "hold", "after"), "run.stop")
-    measure = _measure(raw.get("measure"), "run.stop.measure", grid)
+    measure = _measure(raw.get("measure"), "run.stop.measure", scenario)
     if ("below" in raw) == ("above" in raw):
         raise SpecError("run.stop", "give exactly one of below, above")
     side = "below" if "below" in raw else "above"
@@ -349,14 +377,14 @@ def _stop(raw: Any, steps: int, grid: bool) -> Stop | None:
     return Stop(measure, value, side == "below", hold, after)
 
 
-def _output(doc: Mapping[str, Any], steps: int, grid: bool) -> tuple[tuple[str, ...], int, bool]:
+def _output(doc: Mapping[str, Any], steps: int, scenario: str) -> tuple[tuple[str, ...], int, bool]:
     raw = _table(doc, "output")
     _only(raw, SECTIONS["output"], "output")
-    measures = raw.get("measures", list(MEASURES + (GRID_MEASURES if grid else ())))
+    measures = raw.get("measures", list(measures_of(scenario)))
     if not isinstance(measures, list) or not measures:
         raise SpecError("output.measures", "allowed a non-empty list of measures")
     for i, m in enumerate(measures):
-        _measure(m, f"output.measures[{i}]", grid)
+        _measure(m, f"output.measures[{i}]", scenario)
     keep = raw.get("keep", "all")
     if keep in ("all", "final"):
         return tuple(measures), (steps if keep == "final" else 1), keep == "final"
@@ -470,11 +498,11 @@ def parse_spec(text: str, name: str = "experiment") -> ExperimentSpec:
             raise SpecError(key, "unknown section; allowed: " + ", ".join(SECTIONS))
     exp = _table(doc, "experiment")
     _only(exp, SECTIONS["experiment"], "experiment")
-    scenario = _str(exp.get("scenario", "holarchy"), "experiment.scenario")
+    model = _model_name(exp)
     try:
-        scenario_factory(scenario)
+        model_factory(model)
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
-        raise SpecError("experiment.scenario", f"{scenario!r} cannot be loaded: {exc}") from None
+        raise SpecError("experiment.model", f"{model!r} cannot be loaded: {exc}") from None
     fixed = {k: _param(k, v, f"fixed.{k}") for k, v in _table(doc, "fixed").items()}
     design = _design(doc)
     sweeps = _sweeps(doc, design)
@@ -487,9 +515,9 @@ def parse_spec(text: str, name: str = "experiment") -> ExperimentSpec:
     if "steps" not in run:
         raise SpecError("run.steps", "required: the number of steps per run")
     steps = _int(run["steps"], "run.steps", 1)
-    grid = fixed.get("scenario") == "ai_grid"
-    stop = _stop(run.get("stop"), steps, grid)
-    measures, every, final_only = _output(doc, steps, grid)
+    scenario = fixed.get("scenario", P.PARAMETERS["scenario"].default)
+    stop = _stop(run.get("stop"), steps, scenario)
+    measures, every, final_only = _output(doc, steps, scenario)
     if stop is not None and final_only:
         raise SpecError("run.stop", "is checked at kept steps: use output.keep = 'all' or k")
     derived = _derived(doc, measures, steps)
@@ -510,7 +538,7 @@ def parse_spec(text: str, name: str = "experiment") -> ExperimentSpec:
     return ExperimentSpec(
         name=_str(exp.get("name", name), "experiment.name"),
         description=_str(exp.get("description", ""), "experiment.description"),
-        scenario=scenario,
+        model=model,
         text=text,
         fixed=fixed,
         sweeps=sweeps,

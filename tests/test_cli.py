@@ -7,7 +7,7 @@ import tomllib
 import pandas as pd
 import pytest
 
-from dataspace_abm import params as P
+from dataspace_abm.core import params as P
 from dataspace_abm.cli import main
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dataspace_abm import HolarchyModel
-from dataspace_abm import params as P
+from dataspace_abm.core import params as P
 
 GOLDEN = Path(__file__).parent / "golden"
 STRESS = {"n_organizations": 3, "organs_per_organization": 3, "cells_per_organ": 6}

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataspace_abm import HolarchyModel, ParameterError
-from dataspace_abm import params as P
 from dataspace_abm.cli import main
+from dataspace_abm.core import params as P
 from dataspace_abm.experiment_spec import SpecError, parse_spec
 
 TINY = {"n_organizations": 2, "organs_per_organization": 2, "cells_per_organ": 3}
@@ -253,11 +253,13 @@ def test_csv_errors_show_the_value_as_written(tmp_path):
     assert "np.float64" not in str(err.value)
 
 
-def test_grid_series_outside_ai_grid_is_refused(tmp_path):
-    with pytest.raises(
-        ParameterError, match="'grid_series' = 'x.csv' is invalid: allowed '' unless"
-    ):
-        HolarchyModel(grid_series="x.csv")
+@pytest.mark.parametrize(("name", "value"), [("grid_series", "x.csv"), ("gpu_cost", 9.0)])
+def test_a_scenarios_own_parameter_outside_it_is_refused(name, value):
+    with pytest.raises(ParameterError) as err:
+        HolarchyModel(**{name: value})
+    expected = f"'{name}' = {value!r} is invalid: allowed its default unless scenario = 'ai_grid'"
+    assert expected in str(err.value)
+    assert HolarchyModel(scenario="ai_grid", **{"gpu_cost": 9.0}).p["gpu_cost"] == 9.0
 
 
 @pytest.mark.parametrize(("option", "where"), [("from", "60"), ("to", "61")])

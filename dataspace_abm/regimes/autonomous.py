@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from .. import equations as eq
-from .base import Regime
-
-if TYPE_CHECKING:
-    pass
+from ..core import equations as eq
+from .base import Regime, StepInputs
 
 
 class Autonomous(Regime):
@@ -21,15 +16,15 @@ class Autonomous(Regime):
     def free_energy(self, level: int, rows: slice) -> np.ndarray:
         if level > 0:
             return super().free_energy(level, rows)
-        s = self.s
+        s = self.state
         cells = s.levels[0]
         h = s.h[rows]
-        return eq.free_energy(cells.o[rows], cells.mu[rows], h, self.pi_o, 0.0, h, s.pi_h[rows])
+        return eq.free_energy(cells.o[rows], cells.mu[rows], h, self.g.pi_o, 0.0, h, s.pi_h[rows])
 
-    def step(self, level: int, rows: slice) -> None:
+    def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level != 0:
             return
-        h = self.s.h[rows]
-        o = self.observe(0, rows)
+        h = self.state.h[rows]
+        o = self.observe(0, rows, inputs)
         mu = self.infer_cells(rows, o, h, 0.0)  # no landscape: its precision is zero
-        self.move_cells(rows, o, mu)
+        self.move_cells(rows, o, mu, inputs)

@@ -1,140 +1,217 @@
-"""The four control regimes, each as two phases a holon runs on its own rows.
+"""What every control regime shares: its frozen gains, its inputs, sensing, action, reports.
 
-``step(level, rows)`` senses, infers and acts, reading the holon's own row and its
-mailbox; ``send(level, rows)`` sends the messages that moved by more than ``delta``
-(send-on-delta), writing into the receivers' mailboxes and counting bits, hops and load.
-``rows`` is a slice: the whole level for the vectorized engine, one row for an agent.
-Both engines call these same methods; random draws are made once per step by the model,
-one per row, so either engine reads the same numbers.
+A regime is built from the resolved parameters, the level arrays (``core.state.State``),
+the holarchy and the model's generator; it builds its own arrays and graphs there, so it
+can be made and tested without a ``HolarchyModel``. Each step the model hands it
+:class:`StepInputs` (step, target, sensing noise, the step's random draws) and calls two
+phases on rows of a level:
+
+``step(level, rows, inputs)`` senses, infers and acts, reading the holon's own row and its
+mailbox; ``send(level, rows, inputs)`` sends the messages that moved by more than
+``delta`` (send-on-delta), writing into the receivers' mailboxes and counting bits, hops
+and load. ``rows`` is a slice: the whole level for the vectorized engine, one row for an
+agent. Both engines call these same methods; random draws are made once per step, one per
+row (:meth:`Regime.draw` for the regime's own), so either engine reads the same numbers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from .. import equations as eq
+from ..core import equations as eq
+from ..core.state import State
+from ..core.structure import Holarchy
 
-if TYPE_CHECKING:
-    from ..model import HolarchyModel
+Draws = dict[str, Any]  # name -> one array per level, or one array of edges
 
 
-def _index(rows: slice) -> np.ndarray:
+@dataclass(frozen=True)
+class Gains:
+    """The numbers a regime's rules read: gains, bounds, thresholds, costs, message sizes."""
+
+    pi_o: float
+    k_mu: float
+    k_a: float
+    r: float  # time-scale ratio between levels
+    a_max: float
+    delta: float
+    pi_prior: float
+    gain: float  # attention
+    x_min: float
+    x_max: float
+    drift: float
+    process_noise: float
+    c_act: float
+    c_inf: float
+    c_central: float
+    d: int
+    bits_state: int  # a message of d numbers
+    bits_pair: int  # a message of 2 d numbers
+    bits_landscape: int  # a centre, and a precision under attention
+
+    @classmethod
+    def from_params(cls, p: Mapping[str, Any]) -> Gains:
+        fb, hb, d = p["float_bits"], p["header_bits"], p["d"]
+        return cls(
+            pi_o=p["pi_o"], k_mu=p["k_mu"], k_a=p["k_a"], r=p["timescale_ratio"],
+            a_max=p["a_max"], delta=p["delta"], pi_prior=p["pi_prior"], gain=p["gain"],
+            x_min=p["x_min"], x_max=p["x_max"], drift=float(p["drift"]),
+            process_noise=float(p["process_noise"]), c_act=p["c_act"], c_inf=p["c_inf"],
+            c_central=p["c_central"], d=d,
+            bits_state=eq.message_bits(d, fb, hb),
+            bits_pair=eq.message_bits(2 * d, fb, hb),
+            bits_landscape=eq.message_bits(d + (1 if p["gain"] > 0 else 0), fb, hb),
+        )  # fmt: skip
+
+
+@dataclass
+class StepInputs:
+    """What a regime is told each step, besides its own arrays."""
+
+    step: int
+    target: np.ndarray  # T(t)
+    noise_sd: float  # sd of this step's sensing noise
+    draws: Draws = field(default_factory=dict)
+
+
+def index(rows: slice) -> np.ndarray:
+    """The row numbers of a slice."""
     return np.arange(rows.start, rows.stop)
+
+
+def delivered(lost: np.ndarray | None, sent: np.ndarray) -> np.ndarray:
+    """Of the messages ``sent`` (a mask or indices), those not lost (``lost``: per message
+    slot, or None without loss); a mask stays a mask, indices stay indices."""
+    if lost is None:
+        return sent
+    if sent.dtype == bool:
+        return sent & ~lost
+    return sent[~lost[sent]]
+
+
+def shared_draws(
+    rng: np.random.Generator, sizes: list[int], d: int, process: bool, lossy: bool, p_loss: float
+) -> Draws:
+    """The random numbers every regime uses, in a fixed order: sensing noise for every row,
+    the cells' process noise, and one loss draw per row and direction."""
+    draws: Draws = {"noise": [rng.standard_normal((n, d)) for n in sizes]}
+    if process:
+        draws["process"] = rng.standard_normal((sizes[0], d))
+    if lossy:
+        draws["lost_up"] = [rng.random(n) < p_loss for n in sizes]
+        draws["lost_down"] = [rng.random(n) < p_loss for n in sizes]
+    return draws
 
 
 class Regime:
     """What every regime shares: sensing, cells' action, upward reports and loss draws."""
 
     name = ""
-    parents_infer = False  # do holons above the cells run inference in this regime?
+
+    def __init__(
+        self,
+        params: Mapping[str, Any],
+        state: State,
+        holarchy: Holarchy,
+        rng: np.random.Generator,
+    ) -> None:
+        self.g = Gains.from_params(params)
+        self.state = state
+        self.holarchy = holarchy
+        self.p_loss = params["p_loss"]
 
     def infers(self, level: int) -> bool:
         """Whether holons of ``level`` run inference (and so have a free energy of their own)."""
         return level == 0
 
-    def __init__(self, model: HolarchyModel) -> None:
-        self.m = model
-        p = model.p
-        self.pi_o, self.k_mu, self.k_a = p["pi_o"], p["k_mu"], p["k_a"]
-        self.r, self.a_max, self.delta = p["timescale_ratio"], p["a_max"], p["delta"]
-        self.pi_prior, self.gain = p["pi_prior"], p["gain"]
-        self.x_min, self.x_max = p["x_min"], p["x_max"]
-        fb, hb, d = p["float_bits"], p["header_bits"], p["d"]
-        self.bits_state = eq.message_bits(d, fb, hb)
-        self.bits_pair = eq.message_bits(2 * d, fb, hb)
-        self.bits_landscape = eq.message_bits(d + (1 if self.gain > 0 else 0), fb, hb)
+    # --- start, random draws, removals -------------------------------------------------
+    def start(self, target: np.ndarray) -> None:
+        """Before the first step, once the environment's ``T(0)`` is known."""
+
+    def draw(self, rng: np.random.Generator, inputs: StepInputs, lossy: bool) -> Draws:
+        """The regime's own random numbers for a step, drawn after the shared ones."""
+        return {}
+
+    def on_removed(self) -> None:
+        """Holons were just removed (their rows marked dead)."""
 
     # --- helpers -------------------------------------------------------------------
-    @property
-    def s(self):
-        return self.m.state
-
-    def observe(self, level: int, rows: slice) -> np.ndarray:
+    def observe(self, level: int, rows: slice, inputs: StepInputs) -> np.ndarray:
         """``o = x + noise``, noise sd ``sensing_noise / sqrt(pi_o)`` (times a burst)."""
-        lv = self.s.levels[level]
-        return lv.x[rows] + self.m.noise_sd * self.m.draws["noise"][level][rows]
+        lv = self.state.levels[level]
+        return lv.x[rows] + inputs.noise_sd * inputs.draws["noise"][level][rows]
 
-    def kept(self, key: str, level: int, rows: slice, sent: np.ndarray) -> np.ndarray:
-        """Mask over ``rows``: the messages in ``sent`` that were not lost."""
-        lost = self.m.draws.get(key)
-        return sent if lost is None else sent & ~lost[level][rows]
+    @staticmethod
+    def lost(inputs: StepInputs, key: str, level: int | None = None) -> np.ndarray | None:
+        """This step's loss draws ``key`` (of ``level``, for per-row draws), or None."""
+        lost = inputs.draws.get(key)
+        return lost if lost is None or level is None else lost[level]
 
     def add_per_parent(self, level: int, rows: slice, mask: np.ndarray, load: np.ndarray) -> None:
         """Add one to the load of the parent (at ``level + 1``) of each row in ``mask``."""
-        parent = self.m.holarchy.parent[level][rows]
+        parent = self.holarchy.parent[level][rows]
         first = parent[0]
         counts = np.bincount(parent - first, weights=mask, minlength=parent[-1] - first + 1)
         load[first : first + counts.size] += counts.astype(load.dtype)
 
-    def arrived(self, key: str, level: int, idx: np.ndarray) -> np.ndarray:
-        """Which of the messages sent from (or to) rows ``idx`` were not lost."""
-        lost = self.m.draws.get(key)
-        if lost is None:
-            return np.ones(idx.size, dtype=bool)
-        return ~lost[level][idx] if isinstance(lost, list) else ~lost[idx]
-
-    def move_cells(self, rows: slice, o: np.ndarray, mu: np.ndarray) -> None:
+    def move_cells(self, rows: slice, o: np.ndarray, mu: np.ndarray, inputs: StepInputs) -> None:
         """Cells act on the world: ``x <- x + a + drift + process noise``; pay ``c_act |a|^2``."""
-        s, p = self.s, self.m.p
+        s, g = self.state, self.g
         cells = s.levels[0]
-        a = eq.act(o, mu, self.k_a, self.pi_o, self.a_max)
-        x = cells.x[rows] + a + p["drift"]
-        if "process" in self.m.draws:
-            x = x + p["process_noise"] * self.m.draws["process"][rows]
-        cells.x[rows], s.a[rows] = np.clip(x, self.x_min, self.x_max), a
+        a = eq.act(o, mu, g.k_a, g.pi_o, g.a_max)
+        x = cells.x[rows] + a + g.drift
+        if "process" in inputs.draws:
+            x = x + g.process_noise * inputs.draws["process"][rows]
+        cells.x[rows], s.a[rows] = np.clip(x, g.x_min, g.x_max), a
         alive = cells.alive[rows]
-        s.add("e_action", p["c_act"] * np.sum(eq.sqnorm(a)[alive]))
+        s.add("e_action", g.c_act * np.sum(eq.sqnorm(a)[alive]))
 
     def infer_cells(self, rows: slice, o, eta, pi_eta) -> np.ndarray:
         """Cells' perception against landscape ``(eta, pi_eta)`` and their niche."""
-        s = self.s
+        s, g = self.state, self.g
         cells = s.levels[0]
         h, pi_h = s.h[rows], s.pi_h[rows]
-        mu = eq.perceive(cells.mu[rows], o, eta, self.pi_o, pi_eta, self.k_mu, h, pi_h)
+        mu = eq.perceive(cells.mu[rows], o, eta, g.pi_o, pi_eta, g.k_mu, h, pi_h)
         cells.o[rows], cells.mu[rows] = o, mu
-        s.add("e_inference", self.m.p["c_inf"] * np.count_nonzero(cells.alive[rows]))
+        s.add("e_inference", g.c_inf * np.count_nonzero(cells.alive[rows]))
         return mu
 
-    def report_up(self, level: int, rows: slice, hops: int = 1) -> np.ndarray:
-        """Send-on-delta reports of ``x`` to the parent; returns the mask of rows that sent."""
-        lv = self.s.levels[level]
+    def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
+        """Send-on-delta reports of ``x`` to the parent."""
+        lv = self.state.levels[level]
         x = lv.x[rows]
-        send = lv.alive[rows] & eq.moved(x, lv.sent_up[rows], self.delta)
+        send = lv.alive[rows] & eq.moved(x, lv.sent_up[rows], self.g.delta)
         # masked copies rather than gathers: a whole level is one pass over memory
         np.copyto(lv.sent_up[rows], x, where=send[:, None])
-        ok = self.kept("lost_up", level, rows, send)
+        lost = self.lost(inputs, "lost_up", level)
+        ok = delivered(None if lost is None else lost[rows], send)
         np.copyto(lv.reported[rows], x, where=ok[:, None])
-        self.count(int(np.count_nonzero(send)), self.bits_state, hops, "up")
+        self.count(int(np.count_nonzero(send)), self.g.bits_state, hops, "up")
         lv.load[rows] += send
-        self.add_per_parent(level, rows, ok, self.s.levels[level + 1].load)
-        return send
+        self.add_per_parent(level, rows, ok, self.state.levels[level + 1].load)
 
     def count(self, n: int, bits: int, hops: int, direction: str) -> None:
-        self.s.add("bits_" + direction, n * bits * hops)
-        self.s.add("msg_" + direction, n)
-        self.s.add("messages", n)
+        self.state.add("bits_" + direction, n * bits * hops)
+        self.state.add("msg_" + direction, n)
+        self.state.add("messages", n)
 
     def free_energy(self, level: int, rows: slice) -> np.ndarray:
         """Each holon's free energy from its last observation, belief and landscape."""
-        s = self.s
+        s, pi_o = self.state, self.g.pi_o
         lv = s.levels[level]
         if level > 0:
-            return eq.free_energy(lv.o[rows], lv.mu[rows], lv.eta[rows], self.pi_o, lv.pi_eta[rows])
+            return eq.free_energy(lv.o[rows], lv.mu[rows], lv.eta[rows], pi_o, lv.pi_eta[rows])
         return eq.free_energy(
-            lv.o[rows],
-            lv.mu[rows],
-            lv.eta[rows],
-            self.pi_o,
-            lv.pi_eta[rows],
-            s.h[rows],
-            s.pi_h[rows],
+            lv.o[rows], lv.mu[rows], lv.eta[rows], pi_o, lv.pi_eta[rows], s.h[rows], s.pi_h[rows]
         )
 
     def cell_summary(self) -> dict[str, Any]:
         """Sums over the living cells for the per-step table (one place, so kernels can fuse)."""
-        s = self.s
+        s = self.state
         cells = s.levels[0]
         alive = cells.alive
         n_alive = int(np.count_nonzero(alive))
@@ -151,8 +228,8 @@ class Regime:
         }
 
     # --- phases ----------------------------------------------------------------------
-    def step(self, level: int, rows: slice) -> None:
+    def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         raise NotImplementedError
 
-    def send(self, level: int, rows: slice) -> None:
+    def send(self, level: int, rows: slice, inputs: StepInputs) -> None:
         """Default: nothing to send."""

@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .. import equations as eq
-from .base import Regime, _index
+from ..core import equations as eq
+from ..core.state import State
+from ..core.structure import Holarchy
+from .base import Regime, StepInputs, delivered, index
 
-if TYPE_CHECKING:
-    pass
+
+@dataclass
+class CommandArrays:
+    """The centre's queues and views, and the orders in flight (one row per cell)."""
+
+    order: np.ndarray  # the set point a cell last received (its belief)
+    setpoint: np.ndarray  # the set point the centre computed
+    sent_order: np.ndarray  # the set point the centre last sent
+    sent_h: np.ndarray  # the niche a cell last reported
+    inbox_x: np.ndarray  # reports that reached the centre, not yet read
+    inbox_h: np.ndarray
+    view_x: np.ndarray  # what the centre has read
+    view_h: np.ndarray
+    pending_in: np.ndarray  # step since which a cell's report waits to be read (-1 none)
+    pending_out: np.ndarray  # step since which a cell's order waits to be sent (-1 none)
+    sending: np.ndarray  # the cells whose orders leave this step
+
+    @classmethod
+    def start(cls, state: State) -> CommandArrays:
+        x, h, n = state.levels[0].x, state.h, state.levels[0].n
+        return cls(
+            order=x.copy(), setpoint=x.copy(), sent_order=x.copy(), sent_h=h.copy(),
+            inbox_x=x.copy(), inbox_h=h.copy(), view_x=x.copy(), view_h=h.copy(),
+            pending_in=np.full(n, -1, dtype=np.int64), pending_out=np.full(n, -1, dtype=np.int64),
+            sending=np.zeros(0, dtype=np.int64),
+        )  # fmt: skip
 
 
 class Command(Regime):
@@ -18,81 +46,95 @@ class Command(Regime):
 
     name = "command"
 
-    def step(self, level: int, rows: slice) -> None:
+    def __init__(
+        self, params: Mapping[str, Any], state: State, holarchy: Holarchy, rng: np.random.Generator
+    ) -> None:
+        super().__init__(params, state, holarchy, rng)
+        self.capacity = params["central_capacity"]
+        self.arrays = CommandArrays.start(state)
+
+    def on_removed(self) -> None:
+        """The centre stops waiting for the departed."""
+        dead = ~self.state.levels[0].alive
+        self.arrays.pending_in[dead] = -1
+        self.arrays.pending_out[dead] = -1
+
+    def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level == 0:
-            s = self.s
-            cells, order = s.levels[0], s.extra["order"][rows]
-            o = self.observe(0, rows)
+            cells, order = self.state.levels[0], self.arrays.order[rows]
+            o = self.observe(0, rows, inputs)
             cells.o[rows], cells.mu[rows] = o, order  # no inference: the order is the belief
-            self.move_cells(rows, o, order)
-        elif level == len(self.s.levels) - 1:
-            self.plan()
+            self.move_cells(rows, o, order, inputs)
+        elif level == len(self.state.levels) - 1:
+            self.plan(inputs)
 
     def free_energy(self, level: int, rows: slice) -> np.ndarray:
         if level > 0:
             return super().free_energy(level, rows)
-        s, order = self.s, self.s.extra["order"][rows]
+        s, order = self.state, self.arrays.order[rows]
         o = s.levels[0].o[rows]
-        return eq.free_energy(o, order, order, self.pi_o, self.pi_prior, s.h[rows], s.pi_h[rows])
+        return eq.free_energy(
+            o, order, order, self.g.pi_o, self.g.pi_prior, s.h[rows], s.pi_h[rows]
+        )
 
-    def plan(self) -> None:
+    def plan(self, inputs: StepInputs) -> None:
         """Society: read at most ``central_capacity`` queued reports, solve, queue orders."""
-        s, m, e = self.s, self.m, self.s.extra
-        cap, alive = m.p["central_capacity"], s.levels[0].alive
-        read = eq.oldest_first(e["pending_in"], cap)
-        e["view_x"][read], e["view_h"][read] = e["inbox_x"][read], e["inbox_h"][read]
-        e["pending_in"][read] = -1
-        e["setpoint"] = eq.central_setpoints(e["view_h"], s.pi_h, m.target, alive)
-        changed = alive & eq.moved(e["setpoint"], e["sent_order"], self.delta)
-        e["pending_out"][changed & (e["pending_out"] < 0)] = m.steps
-        e["sending"] = eq.oldest_first(e["pending_out"], cap)
+        s, e = self.state, self.arrays
+        alive = s.levels[0].alive
+        read = eq.oldest_first(e.pending_in, self.capacity)
+        e.view_x[read], e.view_h[read] = e.inbox_x[read], e.inbox_h[read]
+        e.pending_in[read] = -1
+        e.setpoint = eq.central_setpoints(e.view_h, s.pi_h, inputs.target, alive)
+        changed = alive & eq.moved(e.setpoint, e.sent_order, self.g.delta)
+        e.pending_out[changed & (e.pending_out < 0)] = inputs.step
+        e.sending = eq.oldest_first(e.pending_out, self.capacity)
         n_alive = np.count_nonzero(alive)
-        s.add("e_central", m.p["c_central"] * n_alive)
+        s.add("e_central", self.g.c_central * n_alive)
         s.add("cells_handled", n_alive)
         root = s.levels[-1]
         w = alive.astype(float)
-        root.x[0] = np.sum(e["view_x"] * w[:, None], axis=0) / max(w.sum(), 1.0)
+        root.x[0] = np.sum(e.view_x * w[:, None], axis=0) / max(w.sum(), 1.0)
 
-    def send(self, level: int, rows: slice) -> None:
+    def send(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level == 0:
-            self.report_to_centre(rows)
-        elif level == len(self.s.levels) - 1:
-            self.send_orders()
+            self.report_to_centre(rows, inputs)
+        elif level == len(self.state.levels) - 1:
+            self.send_orders(inputs)
 
     def _relay(self, cells: np.ndarray) -> None:
         """Organs and organizations forward each message: received plus sent, 2 each."""
-        hol, s = self.m.holarchy, self.s
+        hol, s = self.holarchy, self.state
         organ = hol.parent[0][cells]
         np.add.at(s.levels[1].load, organ, 2)
         np.add.at(s.levels[2].load, hol.parent[1][organ], 2)
 
-    def report_to_centre(self, rows: slice) -> None:
-        s, e = self.s, self.s.extra
+    def report_to_centre(self, rows: slice, inputs: StepInputs) -> None:
+        s, e, delta = self.state, self.arrays, self.g.delta
         cells = s.levels[0]
         hops = len(s.levels) - 1
         send = cells.alive[rows] & (
-            eq.moved(cells.x[rows], cells.sent_up[rows], self.delta)
-            | eq.moved(s.h[rows], e["sent_h"][rows], self.delta)
+            eq.moved(cells.x[rows], cells.sent_up[rows], delta)
+            | eq.moved(s.h[rows], e.sent_h[rows], delta)
         )
-        idx = _index(rows)[send]
-        cells.sent_up[idx], e["sent_h"][idx] = cells.x[idx], s.h[idx]
-        self.count(idx.size, self.bits_pair, hops, "up")
+        idx = index(rows)[send]
+        cells.sent_up[idx], e.sent_h[idx] = cells.x[idx], s.h[idx]
+        self.count(idx.size, self.g.bits_pair, hops, "up")
         np.add.at(cells.load, idx, 1)
-        ok = idx[self.arrived("lost_up", 0, idx)]
-        e["inbox_x"][ok], e["inbox_h"][ok] = cells.x[ok], s.h[ok]
-        fresh = ok[e["pending_in"][ok] < 0]
-        e["pending_in"][fresh] = self.m.steps
+        ok = delivered(self.lost(inputs, "lost_up", 0), idx)
+        e.inbox_x[ok], e.inbox_h[ok] = cells.x[ok], s.h[ok]
+        fresh = ok[e.pending_in[ok] < 0]
+        e.pending_in[fresh] = inputs.step
         self._relay(ok)
         s.levels[-1].load[0] += ok.size
 
-    def send_orders(self) -> None:
-        s, e = self.s, self.s.extra
-        idx = e["sending"]
-        e["sent_order"][idx] = e["setpoint"][idx]
-        e["pending_out"][idx] = -1
-        self.count(idx.size, self.bits_state, len(s.levels) - 1, "down")
+    def send_orders(self, inputs: StepInputs) -> None:
+        s, e = self.state, self.arrays
+        idx = e.sending
+        e.sent_order[idx] = e.setpoint[idx]
+        e.pending_out[idx] = -1
+        self.count(idx.size, self.g.bits_state, len(s.levels) - 1, "down")
         s.levels[-1].load[0] += idx.size
-        ok = idx[self.arrived("lost_down", 0, idx)]
-        e["order"][ok] = e["setpoint"][ok]
+        ok = delivered(self.lost(inputs, "lost_down", 0), idx)
+        e.order[ok] = e.setpoint[ok]
         self._relay(ok)
         np.add.at(s.levels[0].load, ok, 1)

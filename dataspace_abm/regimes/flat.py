@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .. import equations as eq
-from .base import Regime, _index
+from ..core import equations as eq
+from ..core.state import State
+from ..core.structure import Holarchy, LateralGraph, build_lateral_graph
+from .base import Draws, Regime, StepInputs, delivered, index
 
-if TYPE_CHECKING:
-    pass
+
+@dataclass
+class FlatArrays:
+    """Each cell's estimates of the global mean and of the target, and the edge mailboxes."""
+
+    m: np.ndarray  # estimate of the mean state
+    sent_m: np.ndarray
+    recv_m: np.ndarray  # per edge: the sender's estimate as last received
+    t: np.ndarray  # estimate of the target
+    sent_t: np.ndarray
+    recv_t: np.ndarray
+    gateway: np.ndarray  # cells that sense the target themselves
+
+    @classmethod
+    def start(cls, x: np.ndarray, graph: LateralGraph, gateway: np.ndarray) -> FlatArrays:
+        return cls(
+            m=x.copy(), sent_m=x.copy(), recv_m=x[graph.src].copy(),
+            t=x.copy(), sent_t=x.copy(), recv_t=x[graph.src].copy(), gateway=gateway,
+        )  # fmt: skip
 
 
 class Flat(Regime):
@@ -18,43 +39,60 @@ class Flat(Regime):
 
     name = "flat"
 
-    def step(self, level: int, rows: slice) -> None:
+    def __init__(
+        self, params: Mapping[str, Any], state: State, holarchy: Holarchy, rng: np.random.Generator
+    ) -> None:
+        super().__init__(params, state, holarchy, rng)
+        cells = state.levels[0]
+        seed = int(rng.integers(2**31 - 1))
+        self.graph = build_lateral_graph(
+            cells.n, params["flat_graph"], params["flat_degree"], params["flat_rewire"], seed
+        )
+        gateway = np.zeros(cells.n, dtype=bool)
+        gateway[rng.choice(cells.n, size=params["gateways"], replace=False)] = True
+        self.arrays = FlatArrays.start(cells.x, self.graph, gateway)
+        cells.eta[:] = cells.x  # no parent: a cell's landscape starts where it is
+
+    def draw(self, rng: np.random.Generator, inputs: StepInputs, lossy: bool) -> Draws:
+        """Loss on every directed edge of the graph."""
+        return {"lost_edge": rng.random(self.graph.src.size) < self.p_loss} if lossy else {}
+
+    def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level != 0:
             return
-        s, e, g, m = self.s, self.s.extra, self.m.lateral, self.m
+        s, e, g = self.state, self.arrays, self.graph
         cells = s.levels[0]
         first, last = g.in_starts[rows.start], g.in_ends[rows.stop - 1]
         edges = slice(int(first), int(last))
         rel = g.in_starts[rows] - first
         w = (g.weight[edges] * cells.alive[g.src[edges]])[:, None]
         dst = g.dst[edges]
-        mean_est = e["m"][rows] + eq.segment_sum(w * (e["recv_m"][edges] - e["m"][dst]), rel)
-        target_est = e["t"][rows] + eq.segment_sum(w * (e["recv_t"][edges] - e["t"][dst]), rel)
-        target_est = np.where(e["gateway"][rows][:, None], m.target, target_est)
+        mean_est = e.m[rows] + eq.segment_sum(w * (e.recv_m[edges] - e.m[dst]), rel)
+        target_est = e.t[rows] + eq.segment_sum(w * (e.recv_t[edges] - e.t[dst]), rel)
+        target_est = np.where(e.gateway[rows][:, None], inputs.target, target_est)
         # each cell shifts its own landscape by the estimated gap, at an organ's pace
-        eta = cells.eta[rows] + self.k_a * self.pi_o / self.r * (target_est - mean_est)
+        eta = cells.eta[rows] + self.g.k_a * self.g.pi_o / self.g.r * (target_est - mean_est)
         cells.eta[rows] = eta
-        o = self.observe(0, rows)
+        o = self.observe(0, rows, inputs)
         mu = self.infer_cells(rows, o, eta, cells.pi_eta[rows])
         before = cells.x[rows].copy()
-        self.move_cells(rows, o, mu)
+        self.move_cells(rows, o, mu, inputs)
         # dynamic average consensus: an estimate follows its own cell's moves
-        e["m"][rows] = mean_est + cells.x[rows] - before
-        e["t"][rows] = target_est
+        e.m[rows] = mean_est + cells.x[rows] - before
+        e.t[rows] = target_est
 
-    def send(self, level: int, rows: slice) -> None:
+    def send(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level != 0:
             return
-        s, e, g = self.s, self.s.extra, self.m.lateral
+        s, e, g, delta = self.state, self.arrays, self.graph, self.g.delta
         cells = s.levels[0]
         send = cells.alive[rows] & (
-            eq.moved(e["m"][rows], e["sent_m"][rows], self.delta)
-            | eq.moved(e["t"][rows], e["sent_t"][rows], self.delta)
+            eq.moved(e.m[rows], e.sent_m[rows], delta) | eq.moved(e.t[rows], e.sent_t[rows], delta)
         )
-        idx = _index(rows)[send]
+        idx = index(rows)[send]
         if idx.size == 0:
             return
-        e["sent_m"][idx], e["sent_t"][idx] = e["m"][idx], e["t"][idx]
+        e.sent_m[idx], e.sent_t[idx] = e.m[idx], e.t[idx]
         if rows.stop - rows.start == 1:
             edges = g.out_edges[rows.start]
         else:
@@ -62,8 +100,8 @@ class Flat(Regime):
             edges = np.flatnonzero(in_rows)
             edges = edges[send[g.src[edges] - rows.start]]
         edges = edges[cells.alive[g.dst[edges]]]
-        self.count(edges.size, self.bits_pair, 1, "lateral")
+        self.count(edges.size, self.g.bits_pair, 1, "lateral")
         np.add.at(cells.load, g.src[edges], 1)
-        ok = edges[self.arrived("lost_edge", 0, edges)]
-        e["recv_m"][ok], e["recv_t"][ok] = e["m"][g.src[ok]], e["t"][g.src[ok]]
+        ok = delivered(self.lost(inputs, "lost_edge"), edges)
+        e.recv_m[ok], e.recv_t[ok] = e.m[g.src[ok]], e.t[g.src[ok]]
         np.add.at(cells.load, g.dst[ok], 1)

@@ -2,84 +2,109 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from .. import equations as eq
-from .base import Regime
+from ..core import equations as eq
+from ..core.state import State
+from ..core.structure import Holarchy, build_trust_graph
+from .base import Draws, Regime, StepInputs, delivered
 
-if TYPE_CHECKING:
-    from ..model import HolarchyModel
+SCOPES = ("organ", "organization", "society")
 
 
 class Landscape(Regime):
-    """Every parent bends its children's landscape; nobody gives orders (MODEL.md 3)."""
+    """Every parent bends its children's landscape; nobody gives orders (docs/odd.md)."""
 
     name = "landscape"
-    parents_infer = True
 
-    def __init__(self, model: HolarchyModel) -> None:
-        super().__init__(model)
-        p = model.p
-        self.top = 1 + ("organ", "organization", "society").index(p["coordination_scope"])
-        self.feedforward = p["shaping"] == "feedforward"
-        self.keep = 1.0 - p["centre_leak"]  # a leaky offset cannot wind up without limit
+    def __init__(
+        self, params: Mapping[str, Any], state: State, holarchy: Holarchy, rng: np.random.Generator
+    ) -> None:
+        super().__init__(params, state, holarchy, rng)
+        g = self.g
+        self.top = 1 + SCOPES.index(params["coordination_scope"])
+        self.feedforward = params["shaping"] == "feedforward"
+        self.keep = 1.0 - params["centre_leak"]  # a leaky offset cannot wind up without limit
         # a steep pull toward a bound needs a centre beyond it, but not without limit
-        margin = p["centre_margin"] * (self.x_max - self.x_min)
-        self.theta_min, self.theta_max = self.x_min - margin, self.x_max + margin
-        self.bits_share = eq.message_bits(
-            model.p["d"], model.p["float_bits"], model.p["header_bits"]
-        )
+        margin = params["centre_margin"] * (g.x_max - g.x_min)
+        self.theta_min, self.theta_max = g.x_min - margin, g.x_max + margin
+        self.pi_env = params["pi_env"]
+        # the data space: organizations that shape share their observations of T(t)
+        self.trust = None
+        if self.top == 2 and params["trust_threshold"] <= 1.0:
+            self.trust = build_trust_graph(
+                params["n_organizations"], params["trust_threshold"], rng
+            )
+        self.shared_obs: np.ndarray | None = None  # per trust edge: the partner's last share
+
+    def start(self, target: np.ndarray) -> None:
+        """Before the first step: every partner's share reads ``T(0)``."""
+        if self.trust is not None:
+            self.shared_obs = np.tile(target, (self.trust.src.size, 1))
 
     def infers(self, level: int) -> bool:
         return level <= self.top  # above the coordination scope nobody shapes
 
-    def step(self, level: int, rows: slice) -> None:
+    def draw(self, rng: np.random.Generator, inputs: StepInputs, lossy: bool) -> Draws:
+        """Loss on the data space's links; what the top shaping level sees of ``T(t)``."""
+        draws: Draws = {}
+        if lossy and self.trust is not None:
+            draws["lost_share"] = rng.random(self.trust.src.size) < self.p_loss
+        n_top = self.holarchy.sizes[self.top]
+        env_obs = np.tile(inputs.target, (n_top, 1))
+        if self.pi_env < 1e9:
+            env_obs += rng.standard_normal((n_top, self.g.d)) / np.sqrt(self.pi_env)
+        draws["env_obs"] = env_obs
+        return draws
+
+    def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level > self.top:
             return
         if level == 0:
-            cells = self.s.levels[0]
-            o = self.observe(0, rows)
+            cells = self.state.levels[0]
+            o = self.observe(0, rows, inputs)
             mu = self.infer_cells(rows, o, cells.eta[rows], cells.pi_eta[rows])
-            self.move_cells(rows, o, mu)
+            self.move_cells(rows, o, mu, inputs)
         else:
-            self.step_parent(level, rows)
+            self.step_parent(level, rows, inputs)
 
-    def step_parent(self, level: int, rows: slice) -> None:
+    def step_parent(self, level: int, rows: slice, inputs: StepInputs) -> None:
         """Coarse-grain the children's reports, infer, and move the centre drawn for them."""
-        s, hol, m = self.s, self.m.holarchy, self.m
+        s, hol, g = self.state, self.holarchy, self.g
         lv, below = s.levels[level], s.levels[level - 1]
         first, last = hol.starts[level][rows.start], hol.ends[level][rows.stop - 1]
         kids = slice(int(first), int(last))
         rel = hol.starts[level][rows] - first
         lv.x[rows] = eq.coarse_grain(below.reported[kids], below.alive[kids], rel, lv.x[rows])
         if level == self.top:  # the top shaping level's landscape is the environment's target
-            lv.eta[rows], lv.pi_eta[rows] = self.observe_target(rows), self.pi_prior
-        slow = self.r ** (-level)  # time-scale separation: each level r times slower
-        o = self.observe(level, rows)
-        mu = eq.perceive(lv.mu[rows], o, lv.eta[rows], self.pi_o, lv.pi_eta[rows], self.k_mu * slow)
-        a = eq.act(o, mu, self.k_a * slow, self.pi_o)
+            lv.eta[rows], lv.pi_eta[rows] = self.observe_target(rows, inputs), g.pi_prior
+        slow = g.r ** (-level)  # time-scale separation: each level r times slower
+        o = self.observe(level, rows, inputs)
+        mu = eq.perceive(lv.mu[rows], o, lv.eta[rows], g.pi_o, lv.pi_eta[rows], g.k_mu * slow)
+        a = eq.act(o, mu, g.k_a * slow, g.pi_o)
         if self.feedforward:  # around its own landscape's centre, plus what it has learned
             theta = lv.eta[rows] + self.keep * lv.bias[rows] + a
-        else:  # MODEL.md: the centre itself integrates the action
+        else:  # the centre itself integrates the action
             theta = lv.theta[rows] + a
         lv.theta[rows] = np.clip(theta, self.theta_min, self.theta_max)
         lv.bias[rows] = lv.theta[rows] - lv.eta[rows]  # what clipping took off is not kept
-        lv.pi_child[rows] = eq.attention(self.pi_prior, self.gain, o, mu)
+        lv.pi_child[rows] = eq.attention(g.pi_prior, g.gain, o, mu)
         lv.o[rows], lv.mu[rows] = o, mu
-        s.add("e_inference", m.p["c_inf"] * np.count_nonzero(lv.alive[rows]))
+        s.add("e_inference", g.c_inf * np.count_nonzero(lv.alive[rows]))
 
-    def observe_target(self, rows: slice) -> np.ndarray:
+    def observe_target(self, rows: slice, inputs: StepInputs) -> np.ndarray:
         """``T(t)`` as the top shaping level sees it: exactly, or noisy and pooled with the
         observations that trusted partners shared (the data space)."""
-        m, share = self.m, self.m.trust
-        own = m.env_obs[rows]
+        share = self.trust
+        own = inputs.draws["env_obs"][rows]
         if share is None:
             return own
         first, last = share.in_starts[rows.start], share.in_ends[rows.stop - 1]
         edges = slice(int(first), int(last))
-        received = self.s.extra["shared_obs"][edges]
+        received = self.shared_obs[edges]
         dst = share.dst[edges] - rows.start
         n = rows.stop - rows.start
         pooled = np.stack(
@@ -89,41 +114,40 @@ class Landscape(Regime):
         count = np.bincount(dst, minlength=n)
         return (own + pooled) / (1.0 + count)[:, None]
 
-    def share(self, rows: slice) -> None:
+    def share(self, rows: slice, inputs: StepInputs) -> None:
         """Connectors send this step's observation of T to every partner the policy allows."""
-        share, s = self.m.trust, self.s
+        share, s = self.trust, self.state
         edges = np.concatenate([share.out_edges[i] for i in range(rows.start, rows.stop)])
         edges = edges[s.levels[self.top].alive[share.dst[edges]]]
-        self.count(edges.size, self.bits_share, 1, "lateral")
+        self.count(edges.size, self.g.bits_state, 1, "lateral")
         top = s.levels[self.top]
         np.add.at(top.load, share.src[edges], 1)
-        lost = self.m.draws.get("lost_share")
-        ok = edges if lost is None else edges[~lost[edges]]
-        s.extra["shared_obs"][ok] = self.m.env_obs[share.src[ok]]
+        ok = delivered(self.lost(inputs, "lost_share"), edges)
+        self.shared_obs[ok] = inputs.draws["env_obs"][share.src[ok]]
         np.add.at(top.load, share.dst[ok], 1)
 
-    def send(self, level: int, rows: slice) -> None:
+    def send(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level < self.top:
-            self.report_up(level, rows)
+            self.report_up(level, rows, inputs)
         if 0 < level <= self.top:
-            self.broadcast(level, rows)
-        if level == self.top and self.m.trust is not None:
-            self.share(rows)
+            self.broadcast(level, rows, inputs)
+        if level == self.top and self.trust is not None:
+            self.share(rows, inputs)
 
     def changed_landscapes(self, level: int, rows: slice) -> np.ndarray:
         """Living parents whose landscape moved by more than delta; marks them as sent."""
-        lv = self.s.levels[level]
-        changed = eq.moved(lv.theta[rows], lv.sent_theta[rows], self.delta)
-        if self.gain > 0:
-            changed |= np.abs(lv.pi_child[rows] - lv.sent_pi[rows]) > self.delta * self.pi_prior
+        lv, g = self.state.levels[level], self.g
+        changed = eq.moved(lv.theta[rows], lv.sent_theta[rows], g.delta)
+        if g.gain > 0:
+            changed |= np.abs(lv.pi_child[rows] - lv.sent_pi[rows]) > g.delta * g.pi_prior
         changed &= lv.alive[rows]
         np.copyto(lv.sent_theta[rows], lv.theta[rows], where=changed[:, None])
         np.copyto(lv.sent_pi[rows], lv.pi_child[rows], where=changed)
         return changed
 
-    def broadcast(self, level: int, rows: slice) -> None:
+    def broadcast(self, level: int, rows: slice, inputs: StepInputs) -> None:
         """Send the landscape (centre, and precision under attention) to each living child."""
-        s, hol = self.s, self.m.holarchy
+        s, hol = self.state, self.holarchy
         lv, below = s.levels[level], s.levels[level - 1]
         changed = self.changed_landscapes(level, rows)
         if not changed.any():
@@ -131,9 +155,10 @@ class Landscape(Regime):
         kids = slice(int(hol.starts[level][rows.start]), int(hol.ends[level][rows.stop - 1]))
         parent = hol.parent[level - 1][kids] - rows.start  # within rows
         receive = changed[parent] & below.alive[kids]
-        self.count(int(np.count_nonzero(receive)), self.bits_landscape, 1, "down")
+        self.count(int(np.count_nonzero(receive)), self.g.bits_landscape, 1, "down")
         self.add_per_parent(level - 1, kids, receive, lv.load)
-        ok = self.kept("lost_down", level - 1, kids, receive)
+        lost = self.lost(inputs, "lost_down", level - 1)
+        ok = delivered(None if lost is None else lost[kids], receive)
         np.copyto(below.eta[kids], lv.theta[rows][parent], where=ok[:, None])
         np.copyto(below.pi_eta[kids], lv.pi_child[rows][parent], where=ok)
         below.load[kids] += ok

@@ -1,0 +1,170 @@
+"""The model's mathematics: small pure functions over numpy arrays.
+
+Every function works on one holon's row (shape ``(1, d)``) and on a whole level at once
+(shape ``(n, d)``): the state dimension is always the last axis. Reductions along that
+axis are the same operation for one row and for many, so the per-agent engine and the
+vectorized engine compute bit-for-bit the same numbers.
+
+Notation follows MODEL.md: ``o`` observation, ``mu`` belief, ``eta`` landscape centre
+given by the parent, ``h`` a cell's niche, ``pi_*`` precisions, ``k`` gains.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def sqnorm(v: Array) -> Array:
+    """Squared Euclidean norm over the state dimension (last axis).
+
+    Summed column by column: for the short state axis this is an order of magnitude faster
+    than ``np.sum(axis=-1)``, and the same operations for one row as for a whole level.
+    """
+    out = v[..., 0] * v[..., 0]
+    for k in range(1, v.shape[-1]):
+        out = out + v[..., k] * v[..., k]
+    return out
+
+
+def norm(v: Array) -> Array:
+    """Euclidean norm over the state dimension (last axis)."""
+    return np.sqrt(sqnorm(v))
+
+
+def _col(p: Array | float) -> Array | float:
+    """A per-row precision ``(n,)`` as a column ``(n, 1)`` so it broadcasts over ``d``."""
+    return p[..., None] if isinstance(p, np.ndarray) and p.ndim >= 1 else p
+
+
+def perceive(
+    mu: Array,
+    o: Array,
+    eta: Array,
+    pi_o: float,
+    pi_eta: Array | float,
+    k: float,
+    h: Array | None = None,
+    pi_h: Array | float = 0.0,
+) -> Array:
+    """One semi-implicit step of belief updating, stable for any precision.
+
+    ``mu <- (mu + k (pi_o o + pi_eta eta + pi_h h)) / (1 + k (pi_o + pi_eta + pi_h))``.
+    Its fixed point is the precision-weighted mean of ``o``, ``eta`` and ``h``.
+    """
+    pe, ph = _col(pi_eta), _col(pi_h)
+    num = pi_o * o + pe * eta
+    den = pi_o + pe
+    if h is not None:
+        num = num + ph * h
+        den = den + ph
+    return (mu + k * num) / (1.0 + k * den)
+
+
+def precision_weighted_mean(
+    o: Array, eta: Array, pi_o: float, pi_eta: Array | float, h: Array, pi_h: Array | float
+) -> Array:
+    """The closed-form fixed point of :func:`perceive` for fixed inputs."""
+    pe, ph = _col(pi_eta), _col(pi_h)
+    return (pi_o * o + pe * eta + ph * h) / (pi_o + pe + ph)
+
+
+def free_energy(
+    o: Array,
+    mu: Array,
+    eta: Array,
+    pi_o: float,
+    pi_eta: Array | float,
+    h: Array | None = None,
+    pi_h: Array | float = 0.0,
+) -> Array:
+    """Laplace-form variational free energy per holon (constants dropped).
+
+    ``F = 1/2 pi_o |o - mu|^2 + 1/2 pi_eta |mu - eta|^2 [+ 1/2 pi_h |mu - h|^2]``.
+    """
+    f = 0.5 * pi_o * sqnorm(o - mu) + 0.5 * pi_eta * sqnorm(mu - eta)
+    if h is not None:
+        f = f + 0.5 * pi_h * sqnorm(mu - h)
+    return f
+
+
+def act(o: Array, mu: Array, k_a: float, pi_o: float, a_max: float = np.inf) -> Array:
+    """Action down the free-energy gradient through the observation, ``-k_a pi_o (o - mu)``.
+
+    Clipped to the ramp limit ``a_max`` in each dimension (cells' physical limit; parents
+    pass ``inf``, since moving a landscape centre costs nothing physical).
+    """
+    return np.clip(-k_a * pi_o * (o - mu), -a_max, a_max)
+
+
+def attention(pi_base: float, gain: float, o: Array, mu: Array) -> Array:
+    """Precision a parent gives its children: steeper wells while the parent is off target."""
+    return pi_base * (1.0 + gain * norm(o - mu))
+
+
+def moved(new: Array, last_sent: Array, delta: float) -> Array:
+    """Send-on-delta: True where a value moved by more than ``delta`` since it was last sent."""
+    return sqnorm(new - last_sent) > delta * delta
+
+
+def segment_sum(values: Array, starts: Array) -> Array:
+    """Sums of consecutive segments of rows beginning at ``starts`` (non-empty segments).
+
+    A sequential sum, the same whether called for one segment or for all of them.
+    """
+    return np.add.reduceat(values, starts, axis=0)
+
+
+def coarse_grain(values: Array, alive: Array, starts: Array, previous: Array) -> Array:
+    """Mean of each parent's living children's rows; a parent with none keeps ``previous``.
+
+    Children of one parent are contiguous rows; ``starts`` holds each block's first row.
+    """
+    w = alive.astype(values.dtype)
+    total = segment_sum(values * w[:, None], starts)
+    count = segment_sum(w, starts)
+    safe = np.where(count > 0, count, 1.0)
+    return np.where((count > 0)[:, None], total / safe[:, None], previous)
+
+
+def central_setpoints(h: Array, pi_h: Array, target: Array, alive: Array) -> Array:
+    """Command's optimum: ``argmin sum pi_h |s - h|^2`` subject to ``mean(s) = T``.
+
+    ``s_i = h_i + (T - mean h) (1/pi_h,i) / mean(1/pi_h)``, over the living cells.
+    """
+    w = alive.astype(float)
+    if not w.any():  # nobody left to command
+        return h.copy()
+    n = w.sum()
+    mean_h = np.sum(h * w[:, None], axis=0) / n
+    inv = 1.0 / pi_h
+    mean_inv = np.sum(inv * w) / n
+    return h + (target - mean_h)[None, :] * (inv / mean_inv)[:, None]
+
+
+def oldest_first(pending_since: Array, capacity: int) -> Array:
+    """Indices of at most ``capacity`` pending entries (``since >= 0``), oldest first."""
+    idx = np.flatnonzero(pending_since >= 0)
+    if idx.size <= capacity:
+        return idx
+    order = np.argsort(pending_since[idx], kind="stable")[:capacity]
+    return np.sort(idx[order])
+
+
+def message_bits(n_floats: int, float_bits: int, header_bits: int) -> int:
+    """Size of one message in bits."""
+    return n_floats * float_bits + header_bits
+
+
+BOLTZMANN = 1.380649e-23  # J/K
+
+
+def landauer_floor(bits: float, temperature: float) -> float:
+    """The least energy to erase ``bits`` at ``temperature``: ``bits k T ln 2`` joules."""
+    return bits * BOLTZMANN * temperature * np.log(2.0)
+
+
+def in_window(t: int, start: int, length: int) -> bool:
+    """Whether step ``t`` lies in the window of ``length`` steps from ``start`` (-1: none)."""
+    return 0 <= start <= t < start + length

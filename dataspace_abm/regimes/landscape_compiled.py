@@ -1,0 +1,77 @@
+"""The landscape regime with its cell level in compiled kernels (the default engine).
+
+Above the cells the numpy code runs unchanged: organs, organizations and society are a
+thousandth of the rows. Only whole-level calls take the kernels; one-row calls (the
+per-agent engine) run the numpy reference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import landscape_kernels as K
+from .base import StepInputs
+from .landscape import Landscape
+
+
+def _whole(level, rows: slice) -> bool:
+    return rows.start == 0 and rows.stop == level.n
+
+
+class CompiledLandscape(Landscape):
+    """Landscape shaping; cells sense, infer, act and report in fused kernels."""
+
+    def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
+        cells = self.state.levels[0]
+        if level != 0 or not _whole(cells, rows):
+            return super().step(level, rows, inputs)
+        s, g, draws = self.state, self.g, inputs.draws
+        process = draws.get("process", K.NONE_FLOAT)
+        action, living = K.landscape_cells_step(
+            cells.x, cells.mu, cells.o, s.a, cells.eta, cells.pi_eta, s.h, s.pi_h,
+            draws["noise"][0], process, cells.alive, inputs.noise_sd, g.pi_o, g.k_mu,
+            g.k_a, g.a_max, g.drift, g.process_noise, g.x_min, g.x_max,
+        )  # fmt: skip
+        s.add("e_action", g.c_act * action)
+        s.add("e_inference", g.c_inf * living)
+
+    def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
+        lv = self.state.levels[level]
+        if level != 0 or not _whole(lv, rows):
+            return super().report_up(level, rows, inputs, hops)
+        lost = self.lost(inputs, "lost_up", 0)
+        sent = K.report_up(
+            lv.x, lv.sent_up, lv.reported, lv.alive, K.NONE_BOOL if lost is None else lost,
+            self.holarchy.parent[0], lv.load, self.state.levels[1].load,
+            self.g.delta * self.g.delta,
+        )  # fmt: skip
+        self.count(sent, self.g.bits_state, hops, "up")
+
+    def broadcast(self, level: int, rows: slice, inputs: StepInputs) -> None:
+        lv, cells = self.state.levels[level], self.state.levels[0]
+        if level != 1 or not _whole(lv, rows):
+            return super().broadcast(level, rows, inputs)
+        changed = self.changed_landscapes(level, rows)
+        if not changed.any():
+            return
+        lost = self.lost(inputs, "lost_down", 0)
+        sent = K.receive_landscape(
+            cells.eta, cells.pi_eta, cells.alive, K.NONE_BOOL if lost is None else lost,
+            self.holarchy.parent[0], changed, lv.theta, lv.pi_child, cells.load, lv.load,
+        )  # fmt: skip
+        self.count(sent, self.g.bits_landscape, 1, "down")
+
+    def cell_summary(self) -> dict[str, Any]:
+        s = self.state
+        cells = s.levels[0]
+        sum_x, niche, free, alive, max_load = K.cells_summary(
+            cells.x, s.h, cells.o, cells.mu, cells.eta, cells.pi_eta, s.pi_h, self.g.pi_o,
+            cells.alive, cells.load,
+        )  # fmt: skip
+        return {
+            "sum_x": sum_x,
+            "sum_niche_distance": niche,
+            "sum_free_energy": free,
+            "alive": alive,
+            "max_load": max_load,
+        }

@@ -1,0 +1,145 @@
+"""Run the exercises of docs/seminar.md with the settings written in the guide itself.
+
+An exercise is a section ``## Exercise N. Title``. Its settings are:
+
+- ``text`` blocks with lines ``run X: Label = value; Label = value; play to step S``: a run
+  on the browser page, controls named by their labels on the page (``vizmodel.CONTROLS``),
+  every other control at the value the page opens with;
+- ``sh`` blocks with ``dataspace-abm ...`` lines: command lines, run in the current folder;
+- ``python`` blocks: snippets that read what the command lines wrote.
+
+``tests/test_seminar.py`` asserts each exercise's expected observation on these runs. The
+runs use the guide's seed (1, the default) unless the environment variable
+``SEMINAR_SEED`` names another one: ``SEMINAR_SEED=3 pytest tests/test_seminar.py`` checks
+that the observations hold for seed 3 too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dataspace_abm import cli
+from dataspace_abm.viz.model import CONTROLS, VizModel, initial_values
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "seminar.md"
+PARTS = (  # what every exercise gives, in this order
+    "**Question.**",
+    "**Settings.**",
+    "**What to watch.**",
+    "**Expected observation.**",
+    "**Discussion.**",
+)
+
+
+def exercises(text: str | None = None) -> dict[int, str]:
+    """The guide's exercises: number -> the text of its section."""
+    text = GUIDE.read_text() if text is None else text
+    pieces = re.split(r"^## Exercise (\d+)\b.*$", text, flags=re.M)
+    found = {}
+    for number, body in zip(pieces[1::2], pieces[2::2], strict=True):
+        found[int(number)] = re.split(r"^## ", body, maxsplit=1, flags=re.M)[0]
+    return found
+
+
+def blocks(section: str, language: str) -> list[str]:
+    """The fenced code blocks of one language in a section."""
+    return re.findall(rf"^```{language}\n(.*?)^```", section, flags=re.M | re.S)
+
+
+def _value(name: str, raw: str) -> Any:
+    """The control's value from the guide's text; one a student can set on the page."""
+    spec = CONTROLS[name]
+    if spec["type"] in ("SliderInt", "SliderFloat"):
+        value = int(raw) if spec["type"] == "SliderInt" else float(raw)
+        notches = (value - spec["min"]) / spec["step"]
+        if not spec["min"] <= value <= spec["max"] or abs(notches - round(notches)) > 1e-9:
+            raise ValueError(f"{spec['label']} = {raw} is not a position of its slider")
+        return value
+    if spec["type"] == "Select" and raw not in spec["values"]:
+        raise ValueError(f"{spec['label']} = {raw} is not one of {spec['values']}")
+    return raw
+
+
+def page_settings(section: str) -> dict[str, tuple[dict[str, Any], int]]:
+    """Each ``run X:`` line of a section: the page's values after the changes, and steps."""
+    labels = {spec["label"]: name for name, spec in CONTROLS.items()}
+    runs = {}
+    for block in blocks(section, "text"):
+        for line in block.splitlines():
+            match = re.fullmatch(r"run (\w+): (.+)", line.strip())
+            if not match:
+                continue
+            values, steps = initial_values(), None
+            for item in (part.strip() for part in match.group(2).split(";")):
+                if play := re.fullmatch(r"play to step (\d+)", item):
+                    steps = int(play.group(1))
+                    continue
+                label, raw = (s.strip() for s in item.rsplit(" = ", 1))
+                if label not in labels:
+                    raise KeyError(f"no control labelled {label!r} on the page")
+                values[labels[label]] = _value(labels[label], raw)
+            if steps is None:
+                raise ValueError(f"run {match.group(1)} says no 'play to step N'")
+            runs[match.group(1)] = (values, steps)
+    return runs
+
+
+def _seed() -> str | None:
+    return os.environ.get("SEMINAR_SEED") or None
+
+
+def page_runs(number: int) -> dict[str, pd.DataFrame]:
+    """Run exercise ``number``'s page runs; returns the per-step table of each run."""
+    tables, seed = {}, _seed()
+    for name, (values, steps) in page_settings(exercises()[number]).items():
+        if seed is not None:
+            values = {**values, "seed": seed}
+        tables[name] = VizModel(**values).run(steps).set_index("step")
+    return tables
+
+
+def commands(section: str) -> list[list[str]]:
+    """The ``dataspace-abm`` command lines of a section, as argument lists."""
+    found = []
+    for block in blocks(section, "sh"):
+        for line in block.splitlines():
+            words = shlex.split(line, comments=True)
+            if words and words[0] == "dataspace-abm":
+                found.append(words[1:])
+    return found
+
+
+def command_runs(number: int) -> dict[str, dict[str, Any]]:
+    """Run exercise ``number``'s command lines in the current folder.
+
+    Returns, per ``--out`` folder, what was printed (``"printed"``) and the per-step table
+    of each mode that ran (by mode name); then runs the exercise's Python snippets and
+    keeps what they printed under ``"snippets"``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    seed = _seed()
+    for argv in commands(exercises()[number]):
+        if seed is not None:
+            argv = [*argv, "--seed", seed]
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert cli.main(argv) == 0, argv
+        folder = argv[argv.index("--out") + 1]
+        mode = argv[argv.index("--mode") + 1]
+        entry = out.setdefault(folder, {"printed": ""})
+        entry["printed"] += printed.getvalue()
+        entry[mode] = pd.read_parquet(Path(folder) / f"{mode}.parquet").set_index("step")
+    snippets = io.StringIO()
+    for code in blocks(exercises()[number], "python"):
+        with contextlib.redirect_stdout(snippets):
+            exec(compile(code, f"seminar exercise {number}", "exec"), {})
+    out["snippets"] = {"printed": snippets.getvalue()}
+    return out
