@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from .batch.cli import add_commands, run_experiment
 from .core import params as P
 from .core.model import HolarchyModel
-from .experiment_cli import add_commands, run_experiment
 
 RUN_DEFAULTS = {"modes": list(P.MODES), "steps": 600, "seed": 1}
 
@@ -75,7 +75,7 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def summarize(mode: str, table: pd.DataFrame) -> dict[str, Any]:
+def comparison_row(mode: str, table: pd.DataFrame) -> dict[str, Any]:
     """One row of the comparison: errors at the end, energy and bits over the whole run."""
     tail = table.iloc[-max(1, len(table) // 10) :]  # the last tenth: steady state, less noise
     return {
@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         model = HolarchyModel(rng=seed, **params)
         table = model.run(steps)
         table.to_parquet(args.out / f"{mode}.parquet", index=False)
-        rows.append(summarize(mode, table))
+        rows.append(comparison_row(mode, table))
     config = dict(resolved[0])
     config.pop("mode")
     (args.out / "config.toml").write_text(P.to_toml(config, run_keys))

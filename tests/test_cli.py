@@ -7,8 +7,8 @@ import tomllib
 import pandas as pd
 import pytest
 
-from dataspace_abm.core import params as P
 from dataspace_abm.cli import main
+from dataspace_abm.core import params as P
 
 
 def test_run_all_modes_writes_tables_and_config(tmp_path, capsys):

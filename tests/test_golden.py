@@ -77,9 +77,9 @@ from = 20
 
 
 def test_batch_runs_table_and_summary_are_unchanged(tmp_path):
-    from dataspace_abm.experiment_spec import parse_spec
-    from dataspace_abm.report import write_outputs
-    from dataspace_abm.runner import run_batch
+    from dataspace_abm.batch.report import write_outputs
+    from dataspace_abm.batch.runner import run_batch
+    from dataspace_abm.batch.spec import parse_spec
 
     spec = parse_spec(BATCH)
     write_outputs(spec, tmp_path, run_batch(spec, tmp_path, workers=1, progress=False))

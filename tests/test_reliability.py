@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataspace_abm import HolarchyModel, ParameterError
+from dataspace_abm.batch.spec import SpecError, parse_spec
 from dataspace_abm.cli import main
 from dataspace_abm.core import params as P
-from dataspace_abm.experiment_spec import SpecError, parse_spec
 
 TINY = {"n_organizations": 2, "organs_per_organization": 2, "cells_per_organ": 3}
 TINY_SPEC = """
@@ -115,9 +115,9 @@ def test_errors_of_an_empty_system_are_missing(mode, recwarn):
 
 
 def test_summaries_treat_missing_errors_as_missing():
-    from dataspace_abm.cli import summarize
-    from dataspace_abm.derived import derive
-    from dataspace_abm.experiment_spec import Derived
+    from dataspace_abm.batch.derived import derive
+    from dataspace_abm.batch.spec import Derived
+    from dataspace_abm.cli import comparison_row
 
     steps = np.arange(6)
     y = np.array([1.0, 2.0, 3.0, np.nan, np.nan, np.nan])
@@ -125,7 +125,7 @@ def test_summaries_treat_missing_errors_as_missing():
     assert math.isnan(derive(Derived("f", "tracking_error", "final"), steps, y, 1, 1))
     assert math.isnan(derive(Derived("m", "tracking_error", "mean", {"from": 3}), steps, y, 1, 1))
     table = HolarchyModel(rng=1, **TINY, remove_at=2, remove_fraction=0.999).run(20)
-    assert math.isnan(summarize("landscape", table)["tracking_error"])  # the tail is empty
+    assert math.isnan(comparison_row("landscape", table)["tracking_error"])  # the tail is empty
 
 
 # --- 4: numpy numbers are numbers ---------------------------------------------------------
@@ -182,7 +182,7 @@ def test_ema_workbench_integer_parameters():
 
 
 # --- 5: one line and exit 2 instead of tracebacks -----------------------------------------
-@pytest.mark.parametrize("command", [["run"]])
+@pytest.mark.parametrize("command", [["run"], ["experiment", "SPEC"]])
 def test_out_that_is_a_file_or_unwritable_is_one_line(tmp_path, command, tiny_spec):
     command = [str(tiny_spec(tmp_path)) if c == "SPEC" else c for c in command]
     blocker = tmp_path / "a_file"
@@ -192,6 +192,19 @@ def test_out_that_is_a_file_or_unwritable_is_one_line(tmp_path, command, tiny_sp
     line = one_line_exit_2(cli(*command, "--out", str(blocker / "below")))
     assert f"--out {blocker / 'below'}: cannot" in line
     assert blocker.read_text() == "kept\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--scheduler", "notanaddress"], "--scheduler notanaddress: not an address"),
+        (["--connect-timeout", "-1"], "--connect-timeout = -1 is invalid: allowed a finite"),
+    ],
+)
+def test_bad_scheduler_options_are_one_line(tmp_path, tiny_spec, args, needle):
+    proc = cli("experiment", str(tiny_spec(tmp_path)), "--out", str(tmp_path / "o"), *args)
+    assert needle in one_line_exit_2(proc)
+    assert not (tmp_path / "o").exists()
 
 
 def test_viz_refuses_a_port_out_of_range():

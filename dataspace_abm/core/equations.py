@@ -5,7 +5,7 @@ Every function works on one holon's row (shape ``(1, d)``) and on a whole level 
 axis are the same operation for one row and for many, so the per-agent engine and the
 vectorized engine compute bit-for-bit the same numbers.
 
-Notation follows MODEL.md: ``o`` observation, ``mu`` belief, ``eta`` landscape centre
+Notation follows docs/odd.md: ``o`` observation, ``mu`` belief, ``eta`` landscape centre
 given by the parent, ``h`` a cell's niche, ``pi_*`` precisions, ``k`` gains.
 """
 

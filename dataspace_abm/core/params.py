@@ -73,7 +73,7 @@ PARAMETERS: dict[str, Parameter] = {
         "integral",
         "str",
         "dynamics",
-        "how a parent moves its children's centre: by integrating its action (MODEL.md), or"
+        "how a parent moves its children's centre: by integrating its action (docs/odd.md 7), or"
         " around its own landscape's centre plus the integrated action",
         choices=("integral", "feedforward"),
     ),

@@ -21,11 +21,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from dataspace_abm import HolarchyModel
-from dataspace_abm import equations as eq
-from dataspace_abm.params import MODES
-from dataspace_abm.structure import build_holarchy
-from dataspace_abm.vizdata import landscape
-from dataspace_abm.vizfigures import draw_holarchy
+from dataspace_abm.core import equations as eq
+from dataspace_abm.core.params import MODES
+from dataspace_abm.core.structure import build_holarchy
+from dataspace_abm.viz.data import landscape
+from dataspace_abm.viz.figures import draw_holarchy
 
 HERE = Path(__file__).resolve().parent
 DPI = 100
@@ -305,78 +305,64 @@ def city_and_countryside(out: Path) -> Path:
 
 
 def architecture(out: Path) -> Path:
-    """The modules and what flows between them, for docs/extending.md."""
-    left, middle, right = 0.2, 5.2, 10.2
+    """The package's folders, what each holds and what flows between them (README, extending)."""
+    w = 3.9
     boxes = {
-        "params": (left, 6.3, "params.py\nPARAMETERS: every parameter,\ndefault, range, check"),
-        "structure": (left, 4.2, "structure.py\nHolarchy: levels, parents,\nchild blocks; graphs"),
-        "environment": (
-            left,
-            2.1,
-            "environment.py, ai_grid.py\nEnvironment: target T(t),\nniches h(t), measures",
-        ),
-        "state": (left, 0.0, "state.py\nper-level numpy arrays\n(x, mu, eta, theta, load)"),
-        "model": (
-            middle,
-            3.2,
-            "model.py\nHolarchyModel(mesa.Model)\nstep: perturb, draw,\nstep phase, send phase",
-        ),
-        "regimes": (
-            middle,
-            0.0,
-            "regimes/ (+ compiled.py)\nLandscape, Command, Flat,\nAutonomous:\n"
-            "step(level, rows), send(level, rows)",
-        ),
-        "agents": (
-            middle,
-            6.3,
-            "agents.py\nCell, Organ, Organization,\nSociety: Mesa agents,\nviews onto rows",
-        ),
-        "equations": (
-            right,
-            0.0,
-            "equations.py\nfree energy, perceive, act,\nsend-on-delta, coarse-grain",
-        ),
-        "metrics": (right, 3.2, "metrics.py\nCOLUMNS, step_metrics:\nthe per-step table"),
-        "uses": (
-            right,
-            6.3,
-            "cli.py (run, bench)\nvizmodel.py, app.py (page)\nrunner.py, report.py\n(experiments)",
-        ),
-    }
-    fig = Figure(figsize=(10.0, 5.6), layout="constrained")
+        "top": (5.05, 6.6, 1.1, "#f6e6f0", "dataspace_abm/\ncli.py: run, viz, bench; benchmark.py"),
+        "viz": (0.0, 3.9, 1.8, "#f4f1e8",
+                "viz/\napp: Mesa SolaraViz page\nmodel: controls, refusals\ncomponents, "
+                "data, figures\nserve: offline server"),
+        "batch": (10.1, 3.9, 1.8, "#f4f1e8",
+                  "batch/\nspec (TOML), designs (SALib)\nrunner (pool or Dask), store\n"
+                  "derived, figures, sensitivity\nreport, cli (experiment)"),
+        "scenarios": (0.0, 0.0, 1.8, "#f4f1e8",
+                      "scenarios/\nregistry: environment, parameters,\npresets, columns, "
+                      "checks\ndefault: target pattern, niches\nai_grid/: GPU servers on a grid"),
+        "core": (5.05, 0.0, 2.6, "#dbe9f6",
+                 "core/\nparams, parameter: every parameter, checked\nstructure: levels, "
+                 "parents, graphs\nstate: per-level arrays\nagents: Cell ... Society, views "
+                 "onto rows\nmodel: HolarchyModel (mesa.Model)\nmetrics: the per-step table\n"
+                 "equations: pure functions"),
+        "regimes": (10.1, 0.0, 1.8, "#e6f4e3",
+                    "regimes/\nbase: Gains, StepInputs, shared phases\nlandscape (+ compiled "
+                    "kernels)\ncommand, flat, autonomous:\neach owns its arrays and draws"),
+    }  # fmt: skip
+    fig = Figure(figsize=(10.5, 5.4), layout="constrained")
     ax = fig.add_subplot()
-    w, h = 3.8, 1.6
-    for key, (x, y, text) in boxes.items():
-        colour = {"model": "#dbe9f6", "regimes": "#e6f4e3", "uses": "#f6e6f0"}.get(key, "#f4f1e8")
-        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05", fc=colour, ec="k"))
-        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=8)
+    for x, y, height, colour, text in boxes.values():
+        ax.add_patch(
+            FancyBboxPatch((x, y), w, height, boxstyle="round,pad=0.05", fc=colour, ec="k")
+        )
+        title, _, rest = text.partition("\n")
+        ax.text(x + 0.12, y + height - 0.12, title, ha="left", va="top", fontsize=9, weight="bold")
+        ax.text(x + 0.12, y + height - 0.45, rest, ha="left", va="top", fontsize=7.5)
 
-    def link(a, b, text):
-        (xa, ya, _), (xb, yb, _) = boxes[a], boxes[b]
-        start = np.array([xa + w / 2, ya + h / 2])
-        end = np.array([xb + w / 2, yb + h / 2])
-        direction = (end - start) / np.linalg.norm(end - start)
-        # from edge to edge of the two boxes
-        scale = min(w / 2 / max(abs(direction[0]), 1e-9), h / 2 / max(abs(direction[1]), 1e-9))
-        s, e = start + direction * (scale + 0.1), end - direction * (scale + 0.15)
+    def anchor(key, side):
+        x, y, height, _, _ = boxes[key]
+        return {
+            "top": (x + w / 2, y + height + 0.08),
+            "bottom": (x + w / 2, y - 0.08),
+            "left": (x - 0.08, y + height / 2),
+            "right": (x + w + 0.08, y + height / 2),
+            "top left": (x + 0.5, y + height + 0.08),
+            "top right": (x + w - 0.5, y + height + 0.08),
+        }[side]
+
+    def link(a, side_a, b, side_b, text, offset=(0.0, 0.0)):
+        s, e = np.array(anchor(a, side_a)), np.array(anchor(b, side_b))
         ax.add_patch(FancyArrowPatch(s, e, arrowstyle="-|>", mutation_scale=12, lw=1))
         box = {"fc": "white", "ec": "none", "pad": 1.0}
-        ax.text(*((s + e) / 2), text, fontsize=7, ha="center", va="center", bbox=box)
+        ax.text(*((s + e) / 2 + offset), text, fontsize=7, ha="center", va="center", bbox=box)
 
-    link("params", "model", "resolve(params)")
-    link("structure", "model", "build_holarchy")
-    link("environment", "model", "T(t), h(t)")
-    link("state", "model", "initial_state")
-    link("model", "regimes", "step, send\nper level")
-    link("model", "agents", "one agent\nper row")
-    link("regimes", "equations", "pure functions")
-    link("regimes", "state", "read and\nwrite rows")
-    link("model", "metrics", "each step")
-    link("metrics", "uses", "model.table")
-    link("agents", "uses", "inspect, draw")
-    ax.set_xlim(0, right + w + 0.3)
-    ax.set_ylim(-0.2, 8.1)
+    link("top", "bottom", "core", "top", "run")
+    link("top", "left", "viz", "top", "viz")
+    link("top", "right", "batch", "top", "experiment,\nsensitivity")
+    link("viz", "bottom", "core", "top left", "VizModel; views\nof the state")
+    link("batch", "bottom", "core", "top right", "HolarchyModel(**params)\nper run")
+    link("scenarios", "right", "core", "left", "T(t), h(t),\nmeasures", (0.0, 0.45))
+    link("core", "right", "regimes", "left", "StepInputs:\nstep, send", (0.0, 0.45))
+    ax.set_xlim(-0.2, 14.2)
+    ax.set_ylim(-0.2, 7.9)
     ax.axis("off")
     return save(fig, out / "architecture.png")
 

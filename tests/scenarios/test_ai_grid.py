@@ -37,7 +37,7 @@ def test_solar_matches_its_capacity_factor():
 
 
 def test_cheaper_gpus_give_training_no_less_renewable_share():
-    """Claim 4 (SOURCE.md point 3): training follows the surplus only when GPUs are cheap."""
+    """Claim 4 (docs/odd.md): training follows the surplus only when GPUs are cheap."""
     shares = [run(gpu_cost=c)[1]["training_renewable_share"].iloc[-1] for c in (0.1, 0.5, 2.5)]
     assert shares[0] >= shares[1] >= shares[2]
     assert shares[0] > shares[2] + 0.05

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core import params as P
-from .core.metrics import COLUMNS
+from ..core import params as P
+from ..core.metrics import COLUMNS
+from ..scenarios import scenario_columns
 from .designs import DESIGNS, Point, build_points
-from .scenarios import scenario_columns
 
 MEASURES = tuple(c for c in COLUMNS if c != "step")
 MODELS = {"holarchy": "dataspace_abm.core.model:HolarchyModel"}
@@ -134,10 +134,6 @@ class ExperimentSpec:
     points: tuple[Point, ...]
 
     @property
-    def scenario(self) -> str:  # TEMPORARY: until the batch modules move
-        return self.model
-
-    @property
     def varied(self) -> tuple[str, ...]:
         """Parameters that differ between points (sweeps first, then combinations)."""
         names = [s.name for s in self.sweeps]
@@ -179,9 +175,6 @@ def _model_name(exp: Mapping[str, Any]) -> str:
         )
         return _str(exp["scenario"], "experiment.scenario")
     return _str(exp.get("model", "holarchy"), "experiment.model")
-
-
-scenario_factory = model_factory  # TEMPORARY: until the batch modules move
 
 
 # --- small typed readers ------------------------------------------------------------

@@ -4,7 +4,8 @@ Local by default: a process pool over the machine's cores (one worker runs in th
 process). With a scheduler address the same runs go to an existing Dask cluster. Each
 finished run is written at once as its own part (see ``run_store``), keyed by a hash of
 its resolved parameters, seed and run settings; a run that raises is recorded with its
-error and the batch goes on; ``resume`` skips finished parts.
+error and the batch goes on; ``resume`` skips finished parts. A Dask cluster left without
+any worker warns, then stops the batch (:class:`NoWorkersError`) with its parts kept.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
@@ -27,14 +29,27 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .designs import Point
-from .experiment_spec import ExperimentSpec, Stop, scenario_factory
-from .run_store import RunOutcome, RunStore
+from .spec import ExperimentSpec, Stop, model_factory
+from .store import RunOutcome, RunStore
 
 RETRIES = 2  # a run whose worker dies is tried this many more times
+WORKER_WARNING = 30.0  # seconds without a Dask worker before a warning
+WORKER_DEADLINE = 600.0  # seconds without a Dask worker before the batch gives up
+SCHEDULER_ANSWER = 5.0  # seconds for the scheduler to say how many workers it has
 
 
 class RunnerError(RuntimeError):
     """The batch cannot start (e.g. the scheduler cannot be reached)."""
+
+
+class NoWorkersError(RunnerError):
+    """The Dask cluster had no worker for ``seconds``; the finished runs are kept."""
+
+    def __init__(self, seconds: float, kept: int = 0, total: int = 0) -> None:
+        self.seconds, self.kept, self.total = seconds, kept, total
+        super().__init__(
+            f"no Dask worker for {seconds:g} s; {kept} of {total} runs are kept, resume continues"
+        )
 
 
 @dataclass(frozen=True)
@@ -42,7 +57,7 @@ class RunTask:
     """Everything a worker needs for one run; picklable, independent of the spec file."""
 
     key: str
-    scenario: str
+    model: str  # the model class, as experiment.model names it
     params: Mapping[str, Any]
     seed: int
     steps: int
@@ -72,14 +87,6 @@ class BatchResult:
     seconds: float
 
 
-def cell_count(params: Mapping[str, Any]) -> int:
-    """Number of cells of a resolved parameter set (sizes may be lists)."""
-    organs = params["organs_per_organization"]
-    n_organs = sum(organs) if isinstance(organs, list) else params["n_organizations"] * organs
-    cells = params["cells_per_organ"]
-    return sum(cells) if isinstance(cells, list) else n_organs * cells
-
-
 def run_key(task_fields: Mapping[str, Any]) -> str:
     """A stable hash of a run's resolved parameters, seed and run settings."""
     text = json.dumps(task_fields, sort_keys=True, default=str)
@@ -93,7 +100,7 @@ def plan(spec: ExperimentSpec) -> list[PlannedRun]:
         resolved = point.resolve(spec.fixed, spec.keep_every)
         for replication, seed in enumerate(spec.seeds):
             fields = {
-                "scenario": spec.scenario,
+                "scenario": spec.model,  # the old name of the key keeps run keys stable
                 "params": resolved,
                 "seed": seed,
                 "steps": spec.steps,
@@ -103,7 +110,7 @@ def plan(spec: ExperimentSpec) -> list[PlannedRun]:
             }
             task = RunTask(
                 key=run_key(fields),
-                scenario=spec.scenario,
+                model=spec.model,
                 params=point.overrides(spec.fixed, spec.keep_every),
                 seed=seed,
                 steps=spec.steps,
@@ -136,7 +143,7 @@ def execute_run(task: RunTask) -> RunOutcome:
     """Run one task; an exception becomes a failure record, never a crash of the batch."""
     started = time.perf_counter()
     try:
-        model = scenario_factory(task.scenario)(rng=task.seed, **task.params)
+        model = model_factory(task.model)(rng=task.seed, **task.params)
         table = simulate(model, task)
     except Exception as exc:  # recorded with its traceback; the batch goes on
         error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -192,7 +199,14 @@ def _process_pool(tasks: Sequence[RunTask], workers: int) -> Iterator[RunOutcome
 def connect(address: str, timeout: float = 10.0) -> Any:
     """A Dask client on ``address`` with at least one worker, or a one-line RunnerError."""
     from distributed import Client
+    from distributed.comm import resolve_address
 
+    try:  # a malformed address, refused before a Client exists (a half-built one warns)
+        resolve_address(address)
+    except ValueError as exc:
+        raise RunnerError(
+            f"--scheduler {address}: not an address ({exc}); allowed e.g. tcp://host:8786"
+        ) from None
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -205,20 +219,86 @@ def connect(address: str, timeout: float = 10.0) -> Any:
     return client
 
 
-def _dask(tasks: Sequence[RunTask], client: Any) -> Iterator[RunOutcome]:
-    """Submit every run to the cluster; a dead worker costs its runs a retry."""
+def _running_workers(client: Any) -> int:
+    """Workers the scheduler counts as running (closing or retiring ones are gone); a
+    scheduler that is unreachable or does not answer in time counts as none."""
+    if client.status != "running":
+        return 0
+    try:
+        running = client.sync(client.scheduler.ncores_running, callback_timeout=SCHEDULER_ANSWER)
+        return len(running)
+    except (OSError, TimeoutError):
+        return 0
+
+
+class _WorkerWatch:
+    """Notices a cluster without workers: warns after ``warning`` s, gives up after
+    ``deadline`` s (both counted from the moment the last worker was seen)."""
+
+    def __init__(
+        self, client: Any, warning: float, deadline: float, warn: Callable[[str], None]
+    ) -> None:
+        self.client, self.warning, self.deadline, self.warn = client, warning, deadline, warn
+        self.every = min(1.0, max(0.05, min(warning, deadline) / 10))  # scheduler queries
+        self.checked = time.monotonic()
+        self.gone: float | None = None  # when no worker was first seen
+        self.warned = False
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now - self.checked < self.every:
+            return
+        self.checked = now
+        if _running_workers(self.client):
+            self.gone, self.warned = None, False
+            return
+        self.gone = now if self.gone is None else self.gone
+        if now - self.gone >= self.deadline:
+            raise NoWorkersError(self.deadline)
+        if now - self.gone >= self.warning and not self.warned:
+            self.warned = True
+            self.warn(
+                f"no Dask worker for {self.warning:g} s; waiting up to {self.deadline:g} s "
+                "for one to join (finished runs are kept)"
+            )
+
+
+def _dask(
+    tasks: Sequence[RunTask],
+    client: Any,
+    warning: float = WORKER_WARNING,
+    deadline: float = WORKER_DEADLINE,
+    warn: Callable[[str], None] | None = None,
+) -> Iterator[RunOutcome]:
+    """Submit every run to the cluster; a dead worker costs its runs a retry.
+
+    While no worker is left the runs wait on the scheduler; after ``warning`` seconds
+    ``warn`` is called once, after ``deadline`` seconds :class:`NoWorkersError` is raised.
+    """
     from distributed import as_completed as dask_completed
 
+    watch = _WorkerWatch(client, warning, deadline, warn or _warn)
     futures = {client.submit(execute_run, t, key=f"run-{t.key}", retries=RETRIES): t for t in tasks}
     try:
-        for future in dask_completed(list(futures), loop=client.loop):
-            try:
-                yield future.result()
-            except Exception as exc:  # e.g. KilledWorker after repeated worker deaths
-                yield _died(futures[future], f"{type(exc).__name__}: {exc}")
-            future.release()
+        pending = dask_completed(list(futures), loop=client.loop)
+        while not pending.is_empty():
+            ready = pending.next_batch(block=False)
+            if not ready:
+                watch.check()
+                time.sleep(0.02)
+                continue
+            for future in ready:
+                try:
+                    yield future.result()
+                except Exception as exc:  # e.g. KilledWorker after repeated worker deaths
+                    yield _died(futures[future], f"{type(exc).__name__}: {exc}")
+                future.release()
     finally:
         client.cancel(list(futures))
+
+
+def _warn(message: str) -> None:
+    tqdm.write(f"warning: {message}", file=sys.stderr)
 
 
 def run_batch(
@@ -229,6 +309,9 @@ def run_batch(
     client: Any = None,
     resume: bool = False,
     progress: bool = True,
+    worker_warning: float = WORKER_WARNING,
+    worker_deadline: float = WORKER_DEADLINE,
+    warn: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Run every planned run that has no part yet and write each part as it finishes.
 
@@ -239,6 +322,10 @@ def run_batch(
         client: a ``distributed.Client``; when given, the runs go to its cluster.
         resume: keep the parts already in ``out`` and run only the missing runs.
         progress: show a progress bar (runs done, failures, time left).
+        worker_warning: on Dask, seconds without any worker before ``warn`` is called.
+        worker_deadline: on Dask, seconds without any worker before the batch stops with
+            :class:`NoWorkersError` (its finished runs are kept; ``resume`` continues).
+        warn: where the warning goes (default: a line on stderr above the progress bar).
     """
     started = time.perf_counter()
     store = RunStore(out)
@@ -247,19 +334,23 @@ def run_batch(
     done = store.done()
     todo = [task for key, task in unique.items() if key not in done]
     if client is not None:
-        results = _dask(todo, client)
+        results = _dask(todo, client, worker_warning, worker_deadline, warn)
     elif (workers or os.cpu_count() or 1) == 1 or len(todo) <= 1:
         results = _in_process(todo)
     else:
         results = _process_pool(todo, min(workers or os.cpu_count() or 1, len(todo)))
     failed = 0
     bar = tqdm(total=len(unique), initial=len(unique) - len(todo), unit="run", disable=not progress)
-    with bar:
-        bar.set_postfix(failed=0)
-        for outcome in results:
-            store.write(outcome)
-            failed += outcome.error is not None
-            bar.set_postfix(failed=failed)
-            bar.update(1)
+    try:
+        with bar:
+            bar.set_postfix(failed=0)
+            for outcome in results:
+                store.write(outcome)
+                failed += outcome.error is not None
+                bar.set_postfix(failed=failed)
+                bar.update(1)
+    except NoWorkersError as exc:
+        kept = len(store.done() & unique.keys())
+        raise NoWorkersError(exc.seconds, kept, len(unique)) from None
     elapsed = time.perf_counter() - started
     return BatchResult(len(unique), len(unique) - len(todo), len(todo), failed, elapsed)

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .batch_figures import draw_figures
+from ..core.params import cell_count
 from .derived import identity_columns, mean_interval, run_values
-from .experiment_spec import ExperimentSpec
-from .run_store import RunStore
-from .runner import BatchResult, PlannedRun, cell_count, plan
+from .figures import draw_figures
+from .runner import BatchResult, PlannedRun, plan
+from .spec import ExperimentSpec
+from .store import RunStore
 
 PACKAGES = (
     "dataspace-abm",

@@ -21,7 +21,7 @@ import pandas as pd
 import seaborn as sns
 
 from .derived import mean_interval
-from .experiment_spec import ExperimentSpec, Figure
+from .spec import ExperimentSpec, Figure
 
 DPI = 110
 PANEL = (3.4, 2.6)  # inches per panel

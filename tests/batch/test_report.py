@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dataspace_abm.derived import derive, mean_interval, recovery_time
-from dataspace_abm.experiment_spec import Derived, load_spec
-from dataspace_abm.report import write_outputs
-from dataspace_abm.runner import run_batch
+from dataspace_abm.batch.derived import derive, mean_interval, recovery_time
+from dataspace_abm.batch.report import write_outputs
+from dataspace_abm.batch.runner import run_batch
+from dataspace_abm.batch.spec import Derived, load_spec
 
 SPEC = """
 [experiment]

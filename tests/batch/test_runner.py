@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dataspace_abm.batch.report import write_outputs
+from dataspace_abm.batch.runner import run_batch
+from dataspace_abm.batch.spec import load_spec
 from dataspace_abm.cli import main
-from dataspace_abm.experiment_spec import load_spec
-from dataspace_abm.report import write_outputs
-from dataspace_abm.runner import run_batch
 
 SMALL = """
 [experiment]
@@ -162,7 +162,7 @@ def test_a_batch_killed_with_sigkill_resumes_without_loss_or_repeats(tmp_path):
 
 FAILING = """
 [experiment]
-scenario = "batch_scenarios:FailingHolarchy"
+model = "batch_models:FailingHolarchy"
 [fixed]
 n_organizations = 2
 organs_per_organization = 2
@@ -186,7 +186,7 @@ def test_a_run_that_raises_is_recorded_and_the_others_complete(tmp_path, capsys)
     failures = pd.read_csv(out / "failures.csv")
     assert len(failures) == 2 and set(failures["gain"]) == {0.25}
     assert set(failures["error"]) == {"RuntimeError: deliberate failure at gain 0.25"}
-    assert failures["traceback"].str.contains("batch_scenarios.py").all()
+    assert failures["traceback"].str.contains("batch_models.py").all()
     runs = pd.read_parquet(out / "runs.parquet")
     assert sorted(runs["gain"].unique()) == [0.0, 0.5]
     assert runs.groupby(["point", "replication"]).size().eq(11).all()  # steps 0..10 each

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .core import params as P
+from ..core import params as P
 
 if TYPE_CHECKING:
-    from .experiment_spec import Design, Sweep
+    from .spec import Design, Sweep
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 

@@ -5,9 +5,9 @@ import sys
 
 import pandas as pd
 
-from dataspace_abm.experiment_spec import load_spec
-from dataspace_abm.report import write_outputs
-from dataspace_abm.runner import run_batch
+from dataspace_abm.batch.report import write_outputs
+from dataspace_abm.batch.runner import run_batch
+from dataspace_abm.batch.spec import load_spec
 
 # The energy of a short run is c_inf x (belief updates) + the same action energy at every
 # point (common random numbers); c_bit adds a trace and the temperature nothing at all.

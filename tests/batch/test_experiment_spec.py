@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from dataspace_abm.batch.designs import expected_size
+from dataspace_abm.batch.spec import SpecError, load_spec, parse_spec
 from dataspace_abm.cli import main
-from dataspace_abm.designs import expected_size
-from dataspace_abm.experiment_spec import SpecError, load_spec, parse_spec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASE = """
 [fixed]
 n_organizations = 2
@@ -124,7 +124,8 @@ mode = "command"
         ("[design]\nkind = 'sobol'\nsamples = 6\n[sweep]\ngain = {low=0,high=1}", "design.samples"),
         ("[replications]\ncount = 0", "replications.count"),
         ("[sweep]\ncollect_every = [1, 2]", "sweep.collect_every"),
-        ("[experiment]\nscenario = 'no.such:Model'", "experiment.scenario"),
+        ("[experiment]\nmodel = 'no.such:Model'", "experiment.model"),
+        ("[experiment]\nmodel = 'holarchy'\nscenario = 'holarchy'", "experiment.scenario"),
         ("[figures]\nx = 1", "figures"),
         ('[[figures]]\nx = "gain"\ny = "tracking_error"', "figures[0].x"),
         ("[bogus]\na = 1", "bogus"),
@@ -242,3 +243,9 @@ measures = ["emission_cut", "tracking_error"]
     assert default.measures == ("tracking_error",)
     everything = parse_spec('[fixed]\nscenario = "ai_grid"\n[run]\nsteps = 10\n')
     assert "training_renewable_share" in everything.measures
+
+
+def test_experiment_scenario_still_names_the_model_with_a_deprecation_note():
+    with pytest.warns(DeprecationWarning, match="experiment.model"):
+        spec = parse_spec('[experiment]\nscenario = "holarchy"\n[run]\nsteps = 3\n')
+    assert spec.model == "holarchy"

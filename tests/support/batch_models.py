@@ -1,6 +1,6 @@
-"""Test-only scenarios (``scenario = "batch_scenarios:..."`` in a spec) that misbehave.
+"""Test-only models (``model = "batch_models:..."`` in a spec) that misbehave.
 
-A spec's scenario may name any ``module:Class`` taking the model's parameters; these
+A spec's experiment.model may name any ``module:Class`` taking the model's parameters; these
 subclasses of the model fail on purpose so the tests can see how a batch copes.
 """
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .batch_figures import PANEL, save_png
 from .designs import salib_problem
-from .experiment_spec import ExperimentSpec
+from .figures import PANEL, save_png
+from .spec import ExperimentSpec
 
 COLUMNS = ["label", "output", "parameter", "index", "value", "conf"]
 

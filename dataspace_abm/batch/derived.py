@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .experiment_spec import Derived, ExperimentSpec
+from .spec import Derived, ExperimentSpec
 
 
 def mean_interval(values: Sequence[float]) -> tuple[float, float]:
