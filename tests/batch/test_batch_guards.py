@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from processes import stop
 from test_runner import SMALL, free_port, write_spec
 
 from dataspace_abm.batch.runner import run_batch
@@ -252,10 +253,4 @@ def test_a_killed_dask_worker_process_stops_the_batch_at_its_deadline(tmp_path):
         assert f"{len(kept)} already done, {6 - len(kept)} run, 0 failed" in resumed.stdout
         assert set(kept) <= set(parts(out)) and len(parts(out)) == 6
     finally:
-        for proc in (worker, scheduler):
-            proc.terminate()
-        for proc in (worker, scheduler):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(worker, scheduler)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from processes import stop
 
 from dataspace_abm.batch.report import write_outputs
 from dataspace_abm.batch.runner import run_batch
@@ -121,13 +122,7 @@ def test_separate_dask_scheduler_and_worker_processes_give_the_same_runs(tmp_pat
         assert code == 0
         runs = pd.read_parquet(out / "runs.parquet")
     finally:
-        for proc in (worker, scheduler):
-            proc.terminate()
-        for proc in (worker, scheduler):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(worker, scheduler)
     pd.testing.assert_frame_equal(sorted_runs(runs), reference)
 
 
