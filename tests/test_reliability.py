@@ -128,6 +128,42 @@ def test_summaries_treat_missing_errors_as_missing():
     assert math.isnan(comparison_row("landscape", table)["tracking_error"])  # the tail is empty
 
 
+EMPTIED = """
+[fixed]
+n_organizations = 2
+organs_per_organization = 2
+cells_per_organ = 3
+remove_at = 5
+[sweep]
+remove_fraction = [0.5, 0.999]
+[run]
+steps = 10
+[derived.late_error]
+measure = "tracking_error"
+stat = "mean"
+from = 6
+[[figures]]
+name = "late"
+x = "remove_fraction"
+y = ["late_error", "tracking_error"]
+"""
+
+
+def test_a_batch_reports_an_empty_systems_errors_as_missing(tmp_path):
+    from dataspace_abm.batch.report import write_outputs
+    from dataspace_abm.batch.runner import run_batch
+
+    spec = parse_spec(EMPTIED)
+    write_outputs(spec, tmp_path, run_batch(spec, tmp_path, workers=1, progress=False))
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    emptied = summary[summary["remove_fraction"] == 0.999].set_index("measure")
+    kept = summary[summary["remove_fraction"] == 0.5].set_index("measure")
+    for value in ("late_error", "tracking_error"):
+        assert emptied.loc[value, "missing"] == 1 and math.isnan(emptied.loc[value, "mean"])
+        assert kept.loc[value, "missing"] == 0 and kept.loc[value, "mean"] > 0
+    assert (tmp_path / "figures" / "late.png").read_bytes()[:4] == b"\x89PNG"  # drawn, not crashed
+
+
 # --- 4: numpy numbers are numbers ---------------------------------------------------------
 def test_numpy_scalars_are_accepted_as_parameters():
     model = HolarchyModel(

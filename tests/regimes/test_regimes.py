@@ -101,3 +101,37 @@ def test_send_on_delta_silences_a_calm_system():
     model = HolarchyModel(rng=1, sensing_noise=0.0, niche_spread=0.0, niche_mean=1.0)
     table = model.run(100)
     assert table["messages"].iloc[-50:].sum() == 0
+
+
+@pytest.mark.parametrize("mode", ["landscape", "command", "flat", "autonomous"])
+def test_a_regime_is_built_and_stepped_without_a_model(mode):
+    """A regime needs the parameters, the level arrays, the holarchy and a generator."""
+    from dataspace_abm.core import params as P
+    from dataspace_abm.core.state import initial_state
+    from dataspace_abm.core.structure import build_holarchy
+    from dataspace_abm.regimes import REGIMES, StepInputs
+    from dataspace_abm.regimes.base import shared_draws
+
+    params = P.resolve({"mode": mode, "n_organizations": 2, "cells_per_organ": 3})
+    holarchy = build_holarchy(2, 8, 3)
+    rng = np.random.default_rng(5)
+    h = rng.standard_normal((holarchy.n_cells, 2))
+    state = initial_state(holarchy, 2, h, np.full(holarchy.n_cells, 0.5), 1.0)
+    regime = REGIMES[mode](params, state, holarchy, rng)
+    target = np.ones(2)
+    regime.start(target)
+    gaps = []
+    for t in range(1, 300):
+        inputs = StepInputs(t, target, 0.0, shared_draws(rng, holarchy.sizes, 2, False, False, 0))
+        inputs.draws.update(regime.draw(rng, inputs, False))
+        state.reset_tally()
+        for level, size in enumerate(holarchy.sizes):
+            regime.step(level, slice(0, size), inputs)
+        for level, size in enumerate(holarchy.sizes):
+            regime.send(level, slice(0, size), inputs)
+        gaps.append(np.linalg.norm(state.levels[0].x.mean(axis=0) - target))
+    start = np.linalg.norm(h.mean(axis=0) - target)
+    if mode == "autonomous":  # no coupling: the cells stay at their niches
+        assert gaps[-1] == pytest.approx(start, rel=1e-9)
+    else:  # coordination brings the mean toward the target
+        assert min(gaps) < 0.5 * start
