@@ -12,6 +12,7 @@ import pandas as pd
 
 from .batch.cli import add_commands, run_experiment
 from .core import params as P
+from .core.metrics import time_to_target
 from .core.model import HolarchyModel
 
 RUN_DEFAULTS = {"modes": list(P.MODES), "steps": 600, "seed": 1}
@@ -82,6 +83,8 @@ def comparison_row(mode: str, table: pd.DataFrame) -> dict[str, Any]:
         "mode": mode,
         "tracking_error": tail["tracking_error"].mean(),
         "niche_error": tail["niche_error"].mean(),
+        "optimality_gap": tail["optimality_gap"].mean(),
+        "time_to_target": time_to_target(table["step"], table["tracking_error"]),
         "energy_action": table["energy_action"].sum(),
         "energy_inference": table["energy_inference"].sum(),
         "energy_communication": table["energy_communication"].sum(),

@@ -115,3 +115,21 @@ def test_every_committed_picture_is_shown_somewhere():
     text = "\n".join(page.read_text() for page in PAGES)
     for png in FIGURES.glob("*.png"):
         assert f"figures/{png.name}" in text, png.name
+
+
+def test_the_odd_parameter_table_lists_every_parameter_with_its_default():
+    from dataspace_abm.core.params import OWNER, PARAMETERS
+
+    rows = {}
+    for line in (ROOT / "docs" / "odd.md").read_text().splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) > 3 and cells[1].startswith("`") and cells[1].endswith("`"):
+            rows.setdefault(cells[1].strip("`"), cells[2].strip("`"))
+    scenario_page = (ROOT / "docs" / "ai_grid.md").read_text()
+    for name, spec in PARAMETERS.items():
+        if OWNER.get(name) == "ai_grid":  # the scenario's own: on its page
+            assert f"`{name}`" in scenario_page, f"docs/ai_grid.md does not name {name}"
+            continue
+        assert name in rows, f"docs/odd.md has no row for the parameter {name}"
+        if spec.kind not in ("series", "path"):
+            assert rows[name] == str(spec.default), name

@@ -168,3 +168,72 @@ def landauer_floor(bits: float, temperature: float) -> float:
 def in_window(t: int, start: int, length: int) -> bool:
     """Whether step ``t`` lies in the window of ``length`` steps from ``start`` (-1: none)."""
     return 0 <= start <= t < start + length
+
+
+# --- version 2 of the cells' rule (``cell_rule = "filter"``) ----------------------------
+def filter_update(
+    m: Array, var: Array, a: Array, o: Array, q: float, r: float
+) -> tuple[Array, Array]:
+    """One step of a Kalman filter of a holon's own state, the same in every dimension.
+
+    The holon knows its last action ``a`` (predict ``m + a``, variance ``var + q``) and
+    weighs the new observation ``o`` (noise variance ``r``) by the gain
+    ``K = var_pred / (var_pred + r)``: the gain falls as evidence accumulates and rises
+    with the change ``q`` it expects, so a calm world gives a calm estimate.
+    """
+    var_pred = var + q
+    gain = var_pred / (var_pred + r)
+    m_new = m + a + _col(gain) * (o - (m + a))
+    return m_new, (1.0 - gain) * var_pred
+
+
+def filter_steady_state(q: float, r: float) -> tuple[float, float]:
+    """The filter's fixed point: predicted variance ``(q + sqrt(q^2 + 4 q r)) / 2`` and its
+    gain ``var_pred / (var_pred + r)``."""
+    var_pred = (q + np.sqrt(q * q + 4.0 * q * r)) / 2.0
+    return float(var_pred), float(var_pred / (var_pred + r))
+
+
+def preferred_state(
+    eta: Array, pi_eta: Array | float, tilt: Array, h: Array, pi_h: Array | float
+) -> Array:
+    """The state a cell's free energy prefers: ``argmin 1/2 pi_eta |mu - eta|^2 - b . mu +
+    1/2 pi_h |mu - h|^2 = (pi_eta eta + b + pi_h h) / (pi_eta + pi_h)``.
+
+    With no well (``pi_eta = 0``) it is ``h + b / pi_h``: the cell keeps its own place and
+    shifts by the price ``b``.
+    """
+    pe, ph = _col(pi_eta), _col(pi_h)
+    return (pe * eta + tilt + ph * h) / (pe + ph)
+
+
+def act_toward(pref: Array, m: Array, k_a: float, a_max: float = np.inf) -> Array:
+    """Action toward the preferred state from the estimate, ``k_a (pref - m)``, clipped to
+    the ramp limit: sensing noise reaches the state only through the filtered estimate."""
+    return np.clip(k_a * (pref - m), -a_max, a_max)
+
+
+def optimal_tilt(h: Array, pi_h: Array, target: Array, alive: Array) -> Array:
+    """The price that makes the cells' mean preferred state (no well) meet ``T``:
+    ``b = (T - mean h) / mean(1 / pi_h)``, over the living cells (the Lagrange multiplier
+    of ``mean(s) = T``)."""
+    w = alive.astype(float)
+    n = max(w.sum(), 1.0)
+    mean_h = np.sum(h * w[:, None], axis=0) / n
+    mean_inv = max(np.sum(w / pi_h) / n, 1e-300)
+    return (target - mean_h) / mean_inv
+
+
+def tilted_free_energy(
+    o: Array, m: Array, eta: Array, pi_o: float, pi_eta: Array | float, tilt: Array,
+    h: Array, pi_h: Array | float,
+) -> Array:  # fmt: skip
+    """A cell's free energy under the filter rule, up to a constant:
+    ``1/2 pi_o |o - m|^2 + 1/2 pi_eta |m - eta|^2 + 1/2 pi_h |m - h - b / pi_h|^2``.
+
+    The tilt ``- b . m`` is written as a shift of the niche by ``b / pi_h`` (the same
+    function of ``m`` plus a constant), so that ``F >= 0``.
+    """
+    ph = _col(pi_h)
+    shifted = h + tilt / ph
+    return free_energy(o, m, eta, pi_o, pi_eta, shifted, pi_h)

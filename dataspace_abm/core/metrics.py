@@ -18,6 +18,7 @@ COLUMNS = (
     "target",
     "tracking_error",
     "niche_error",
+    "optimality_gap",
     *(f"free_energy_{name}" for name in LEVELS),
     "energy_action",
     "energy_inference",
@@ -89,6 +90,27 @@ def free_energies(model: HolarchyModel) -> list[float]:
     return out
 
 
+def optimality_gap(model: HolarchyModel) -> float:
+    """Mean distance of the living cells from the full-information optimum ``s*`` for the
+    current niches and target (``argmin sum pi_h |s - h|^2`` subject to ``mean(s) = T``)."""
+    s = model.state
+    alive = s.levels[0].alive
+    best = eq.central_setpoints(s.h, s.pi_h, model.target, alive)
+    return float(np.mean(eq.norm(s.levels[0].x[alive] - best[alive])))
+
+
+def time_to_target(
+    steps: np.ndarray, errors: np.ndarray, tolerance: float = 0.1, hold: int = 50
+) -> float:
+    """The first step from which ``errors`` stay within ``tolerance`` for ``hold`` more
+    collected rows (NaN if never): a run's ``time_to_target`` from its tracking error."""
+    bad = ~(np.asarray(errors, dtype=float) <= tolerance)
+    rows = np.arange(bad.size)
+    next_bad = np.minimum.accumulate(np.where(bad, rows, bad.size)[::-1])[::-1]
+    ok = np.flatnonzero(~bad & (next_bad - rows > hold))
+    return float(np.asarray(steps)[ok[0]]) if ok.size else math.nan
+
+
 def step_accounts(model: HolarchyModel) -> dict[str, float]:
     """This step's energy by kind and bits, from the tally; adds them to the run's totals."""
     tally, p = model.state.tally, model.p
@@ -124,14 +146,16 @@ def step_metrics(model: HolarchyModel, accounts: dict[str, float]) -> dict[str, 
         tracking = float(eq.norm(cells["sum_x"] / n_alive - model.target))
         niche = cells["sum_niche_distance"] / n_alive
         free_cell = cells["sum_free_energy"] / n_alive
+        gap = optimality_gap(model)
     else:  # no cell left: the errors of an empty system are missing, not zero
-        tracking = niche = free_cell = math.nan
+        tracking = niche = free_cell = gap = math.nan
     free = [free_cell, *free_energies(model)]
     return {
         "step": model.steps,
         "target": float(model.target[0]),
         "tracking_error": tracking,
         "niche_error": niche,
+        "optimality_gap": gap,
         **{f"free_energy_{n}": f for n, f in zip(LEVELS, free, strict=True)},
         **accounts,
         "peak_node_load": max(cells["max_load"], *(int(lv.load.max()) for lv in s.levels[1:])),

@@ -69,6 +69,23 @@ PARAMETERS: dict[str, Parameter] = {
         high=1e3,
     ),
     "a_max": _p(0.5, "float", "dynamics", "ramp limit of a cell's move per step", **POS),
+    "cell_rule": _p(
+        "gradient",
+        "str",
+        "dynamics",
+        "how a cell infers and acts: a gradient step of its belief and action on the raw"
+        " observation (version 1), or a filtered estimate, a closed-form preferred state and"
+        " action on the estimate (version 2, in progress)",
+        choices=("gradient", "filter"),
+    ),
+    "filter_q": _p(
+        1e-4,
+        "float",
+        "dynamics",
+        "state change per step the filter expects (variance; cell_rule = filter)",
+        low=1e-12,
+        high=1e3,
+    ),
     "shaping": _p(
         "integral",
         "str",
@@ -93,6 +110,22 @@ PARAMETERS: dict[str, Parameter] = {
         "how far beyond the state bounds a centre may lie, in widths of the bounded range",
         low=0.0,
         high=100.0,
+    ),
+    "landscape_parts": _p(
+        "well",
+        "str",
+        "regimes",
+        "what a landscape is made of (landscape): a well whose centre the parents move, or"
+        " a tilt (a price) the top shaping level learns by dual ascent (cell_rule = filter)",
+        choices=("well", "tilt"),
+    ),
+    "tilt_gain": _p(
+        0.03,
+        "float",
+        "regimes",
+        "dual-ascent gain of the top shaping level's tilt per unit of error and step",
+        low=0.0,
+        high=1e3,
     ),
     "gain": _p(
         0.0,
@@ -195,6 +228,13 @@ PARAMETERS: dict[str, Parameter] = {
         0.3, "float", "environment", "daily swing of each niche", low=0.0, high=1e6
     ),
     "niche_period": _p(96, "int", "environment", "steps per niche cycle", low=2),
+    "niche_phase": _p(
+        "independent",
+        "str",
+        "environment",
+        "phases of daily niches: each cell its own, one per organ, or one for all",
+        choices=("independent", "organ", "shared"),
+    ),
     # perturbations
     "remove_at": _p(
         -1, "int", "perturbations", "step at which holons are removed (-1 never)", low=-1
@@ -348,6 +388,10 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         )
     if params["mode"] == "flat" and params["gateways"] > n_cells:
         raise ParameterError("gateways", params["gateways"], f"[1, {n_cells}]")
+    if params["landscape_parts"] == "tilt" and params["cell_rule"] != "filter":
+        raise ParameterError(
+            "landscape_parts", "tilt", "'well' unless cell_rule = 'filter' (a tilt needs it)"
+        )
     if params["x_min"] >= params["x_max"]:
         raise ParameterError("x_max", params["x_max"], f"a value above x_min = {params['x_min']}")
     SCENARIOS[scenario].check(params)

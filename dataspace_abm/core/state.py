@@ -43,11 +43,16 @@ class Level:
     load: np.ndarray  # messages sent plus received this step
     sent_up: np.ndarray  # the value this holon last reported upward
     reported: np.ndarray  # the value the parent holds for this holon (mailbox)
+    var: np.ndarray | None = None  # the filter's posterior variance of mu (cell_rule filter)
+    pref: np.ndarray | None = None  # the state its free energy prefers (cell_rule filter)
+    tilt: np.ndarray | None = None  # landscape tilt (price) received from the parent (mailbox)
     theta: np.ndarray | None = None  # the centre this holon draws for its children
     pi_child: np.ndarray | None = None  # the precision it gives them
     bias: np.ndarray | None = None  # the centre's learned offset from its own landscape's
     sent_theta: np.ndarray | None = None
     sent_pi: np.ndarray | None = None
+    tilt_child: np.ndarray | None = None  # the tilt it draws for its children
+    sent_tilt: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -100,10 +105,14 @@ def initial_state(
             load=np.zeros(n, dtype=np.int64),
             sent_up=x.copy(),
             reported=x.copy(),
+            var=np.zeros(n),
+            pref=x.copy(),
+            tilt=np.zeros_like(x),
         )
         if level > 0:
             lv.theta, lv.sent_theta = x.copy(), x.copy()
             lv.pi_child, lv.sent_pi = np.full(n, pi_prior), np.full(n, pi_prior)
+            lv.tilt_child, lv.sent_tilt = np.zeros_like(x), np.zeros_like(x)
         levels.append(lv)
     for level in range(3):  # each child's landscape is its parent's initial centre
         levels[level].eta[:] = levels[level + 1].theta[holarchy.parent[level]]

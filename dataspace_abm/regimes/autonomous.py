@@ -13,8 +13,12 @@ class Autonomous(Regime):
 
     name = "autonomous"
 
+    def cell_landscape(self, rows: slice) -> tuple[np.ndarray, float, np.ndarray]:
+        h = self.state.h[rows]
+        return h, 0.0, np.zeros_like(h)  # no landscape: only the niche
+
     def free_energy(self, level: int, rows: slice) -> np.ndarray:
-        if level > 0:
+        if level > 0 or self.g.filter:
             return super().free_energy(level, rows)
         s = self.state
         cells = s.levels[0]
@@ -24,6 +28,8 @@ class Autonomous(Regime):
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level != 0:
             return
+        if self.g.filter:
+            return self.filter_cells(rows, inputs)
         h = self.state.h[rows]
         o = self.observe(0, rows, inputs)
         mu = self.infer_cells(rows, o, h, 0.0)  # no landscape: its precision is zero

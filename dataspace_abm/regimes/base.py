@@ -52,6 +52,9 @@ class Gains:
     bits_state: int  # a message of d numbers
     bits_pair: int  # a message of 2 d numbers
     bits_landscape: int  # a centre, and a precision under attention
+    filter: bool  # cell_rule = "filter": filtered estimate, preferred state, act on estimate
+    filter_q: float
+    sensing_var: float  # the sensing noise variance the holons assume
 
     @classmethod
     def from_params(cls, p: Mapping[str, Any]) -> Gains:
@@ -65,6 +68,8 @@ class Gains:
             bits_state=eq.message_bits(d, fb, hb),
             bits_pair=eq.message_bits(2 * d, fb, hb),
             bits_landscape=eq.message_bits(d + (1 if p["gain"] > 0 else 0), fb, hb),
+            filter=p["cell_rule"] == "filter", filter_q=p["filter_q"],
+            sensing_var=p["sensing_noise"] ** 2 / p["pi_o"],
         )  # fmt: skip
 
 
@@ -159,10 +164,13 @@ class Regime:
         load[first : first + counts.size] += counts.astype(load.dtype)
 
     def move_cells(self, rows: slice, o: np.ndarray, mu: np.ndarray, inputs: StepInputs) -> None:
-        """Cells act on the world: ``x <- x + a + drift + process noise``; pay ``c_act |a|^2``."""
+        """Cells act on the world through the observation (``cell_rule = "gradient"``)."""
+        self._move(rows, eq.act(o, mu, self.g.k_a, self.g.pi_o, self.g.a_max), inputs)
+
+    def _move(self, rows: slice, a: np.ndarray, inputs: StepInputs) -> None:
+        """``x <- x + a + drift + process noise``, within the bounds; pay ``c_act |a|^2``."""
         s, g = self.state, self.g
         cells = s.levels[0]
-        a = eq.act(o, mu, g.k_a, g.pi_o, g.a_max)
         x = cells.x[rows] + a + g.drift
         if "process" in inputs.draws:
             x = x + g.process_noise * inputs.draws["process"][rows]
@@ -180,10 +188,35 @@ class Regime:
         s.add("e_inference", g.c_inf * np.count_nonzero(cells.alive[rows]))
         return mu
 
+    # --- the cells' rule of version 2 (cell_rule = "filter") ---------------------------
+    def cell_landscape(self, rows: slice) -> tuple[np.ndarray, Any, np.ndarray]:
+        """The landscape cells ``rows`` descend: well centre, well precision, tilt."""
+        cells = self.state.levels[0]
+        return cells.eta[rows], cells.pi_eta[rows], cells.tilt[rows]
+
+    def cell_preference(self, rows: slice) -> np.ndarray:
+        """The state the cells' free energy prefers, given their landscape and niche."""
+        s = self.state
+        return eq.preferred_state(*self.cell_landscape(rows), s.h[rows], s.pi_h[rows])
+
+    def filter_cells(self, rows: slice, inputs: StepInputs) -> None:
+        """Sense, update the filtered estimate, act toward the preferred state from it."""
+        s, g = self.state, self.g
+        cells = s.levels[0]
+        o = self.observe(0, rows, inputs)
+        m, var = eq.filter_update(
+            cells.mu[rows], cells.var[rows], s.a[rows], o, g.filter_q, g.sensing_var
+        )
+        pref = self.cell_preference(rows)
+        cells.o[rows], cells.mu[rows], cells.var[rows], cells.pref[rows] = o, m, var, pref
+        s.add("e_inference", g.c_inf * np.count_nonzero(cells.alive[rows]))
+        self._move(rows, eq.act_toward(pref, m, g.k_a, g.a_max), inputs)
+
     def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
-        """Send-on-delta reports of ``x`` to the parent."""
+        """Send-on-delta reports to the parent: of the state, or, under the filter rule, of
+        a cell's estimate (what it knows of its state)."""
         lv = self.state.levels[level]
-        x = lv.x[rows]
+        x = lv.mu[rows] if self.g.filter and level == 0 else lv.x[rows]
         send = lv.alive[rows] & eq.moved(x, lv.sent_up[rows], self.g.delta)
         # masked copies rather than gathers: a whole level is one pass over memory
         np.copyto(lv.sent_up[rows], x, where=send[:, None])
@@ -205,6 +238,11 @@ class Regime:
         lv = s.levels[level]
         if level > 0:
             return eq.free_energy(lv.o[rows], lv.mu[rows], lv.eta[rows], pi_o, lv.pi_eta[rows])
+        if self.g.filter:
+            eta, pi_eta, tilt = self.cell_landscape(rows)
+            return eq.tilted_free_energy(
+                lv.o[rows], lv.mu[rows], eta, pi_o, pi_eta, tilt, s.h[rows], s.pi_h[rows]
+            )
         return eq.free_energy(
             lv.o[rows], lv.mu[rows], lv.eta[rows], pi_o, lv.pi_eta[rows], s.h[rows], s.pi_h[rows]
         )

@@ -59,8 +59,13 @@ class Command(Regime):
         self.arrays.pending_in[dead] = -1
         self.arrays.pending_out[dead] = -1
 
+    def cell_preference(self, rows: slice) -> np.ndarray:
+        return self.arrays.order[rows]  # a cell under command wants what it is ordered
+
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
-        if level == 0:
+        if level == 0 and self.g.filter:
+            self.filter_cells(rows, inputs)
+        elif level == 0:
             cells, order = self.state.levels[0], self.arrays.order[rows]
             o = self.observe(0, rows, inputs)
             cells.o[rows], cells.mu[rows] = o, order  # no inference: the order is the belief
@@ -72,10 +77,9 @@ class Command(Regime):
         if level > 0:
             return super().free_energy(level, rows)
         s, order = self.state, self.arrays.order[rows]
-        o = s.levels[0].o[rows]
-        return eq.free_energy(
-            o, order, order, self.g.pi_o, self.g.pi_prior, s.h[rows], s.pi_h[rows]
-        )
+        o, g = s.levels[0].o[rows], self.g
+        belief = s.levels[0].mu[rows] if g.filter else order  # v1: the order is the belief
+        return eq.free_energy(o, belief, order, g.pi_o, g.pi_prior, s.h[rows], s.pi_h[rows])
 
     def plan(self, inputs: StepInputs) -> None:
         """Society: read at most ``central_capacity`` queued reports, solve, queue orders."""
@@ -93,7 +97,8 @@ class Command(Regime):
         s.add("cells_handled", n_alive)
         root = s.levels[-1]
         w = alive.astype(float)
-        root.x[0] = np.sum(e.view_x * w[:, None], axis=0) / max(w.sum(), 1.0)
+        seen = e.setpoint if self.g.filter else e.view_x  # v2 cells report no state
+        root.x[0] = np.sum(seen * w[:, None], axis=0) / max(w.sum(), 1.0)
 
     def send(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level == 0:
@@ -112,13 +117,14 @@ class Command(Regime):
         s, e, delta = self.state, self.arrays, self.g.delta
         cells = s.levels[0]
         hops = len(s.levels) - 1
-        send = cells.alive[rows] & (
-            eq.moved(cells.x[rows], cells.sent_up[rows], delta)
-            | eq.moved(s.h[rows], e.sent_h[rows], delta)
-        )
+        send = eq.moved(s.h[rows], e.sent_h[rows], delta)  # the planner reads niches
+        if not self.g.filter:  # version 1's cells also reported their state
+            send = eq.moved(cells.x[rows], cells.sent_up[rows], delta) | send
+        send = cells.alive[rows] & send
         idx = index(rows)[send]
         cells.sent_up[idx], e.sent_h[idx] = cells.x[idx], s.h[idx]
-        self.count(idx.size, self.g.bits_pair, hops, "up")
+        bits = self.g.bits_state if self.g.filter else self.g.bits_pair
+        self.count(idx.size, bits, hops, "up")
         np.add.at(cells.load, idx, 1)
         ok = delivered(self.lost(inputs, "lost_up", 0), idx)
         e.inbox_x[ok], e.inbox_h[ok] = cells.x[ok], s.h[ok]

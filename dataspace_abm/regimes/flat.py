@@ -73,12 +73,16 @@ class Flat(Regime):
         # each cell shifts its own landscape by the estimated gap, at an organ's pace
         eta = cells.eta[rows] + self.g.k_a * self.g.pi_o / self.g.r * (target_est - mean_est)
         cells.eta[rows] = eta
-        o = self.observe(0, rows, inputs)
-        mu = self.infer_cells(rows, o, eta, cells.pi_eta[rows])
-        before = cells.x[rows].copy()
-        self.move_cells(rows, o, mu, inputs)
+        known = cells.mu if self.g.filter else cells.x  # what a cell knows of its state
+        before = known[rows].copy()
+        if self.g.filter:
+            self.filter_cells(rows, inputs)
+        else:
+            o = self.observe(0, rows, inputs)
+            mu = self.infer_cells(rows, o, eta, cells.pi_eta[rows])
+            self.move_cells(rows, o, mu, inputs)
         # dynamic average consensus: an estimate follows its own cell's moves
-        e.m[rows] = mean_est + cells.x[rows] - before
+        e.m[rows] = mean_est + known[rows] - before
         e.t[rows] = target_est
 
     def send(self, level: int, rows: slice, inputs: StepInputs) -> None:

@@ -39,6 +39,12 @@ class Landscape(Regime):
                 params["n_organizations"], params["trust_threshold"], rng
             )
         self.shared_obs: np.ndarray | None = None  # per trust edge: the partner's last share
+        self.tilted = params["landscape_parts"] == "tilt"
+        self.tilt_gain = params["tilt_gain"]
+        # a tilt moves a preferred state by b / pi_h: send when that moved by delta
+        self.tilt_delta = g.delta * params["pi_h"]
+        if self.tilted:  # no well: the cells' landscape is their niche, tilted by a price
+            state.levels[0].pi_eta[:] = 0.0
 
     def start(self, target: np.ndarray) -> None:
         """Before the first step: every partner's share reads ``T(0)``."""
@@ -46,6 +52,8 @@ class Landscape(Regime):
             self.shared_obs = np.tile(target, (self.trust.src.size, 1))
 
     def infers(self, level: int) -> bool:
+        if self.tilted:  # the top learns the price; the levels between relay it
+            return level in (0, self.top)
         return level <= self.top  # above the coordination scope nobody shapes
 
     def draw(self, rng: np.random.Generator, inputs: StepInputs, lossy: bool) -> Draws:
@@ -63,7 +71,9 @@ class Landscape(Regime):
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level > self.top:
             return
-        if level == 0:
+        if level == 0 and self.g.filter:
+            self.filter_cells(rows, inputs)
+        elif level == 0:
             cells = self.state.levels[0]
             o = self.observe(0, rows, inputs)
             mu = self.infer_cells(rows, o, cells.eta[rows], cells.pi_eta[rows])
@@ -79,6 +89,8 @@ class Landscape(Regime):
         kids = slice(int(first), int(last))
         rel = hol.starts[level][rows] - first
         lv.x[rows] = eq.coarse_grain(below.reported[kids], below.alive[kids], rel, lv.x[rows])
+        if self.tilted:
+            return self.tilt_parent(level, rows, inputs)
         if level == self.top:  # the top shaping level's landscape is the environment's target
             lv.eta[rows], lv.pi_eta[rows] = self.observe_target(rows, inputs), g.pi_prior
         slow = g.r ** (-level)  # time-scale separation: each level r times slower
@@ -94,6 +106,19 @@ class Landscape(Regime):
         lv.pi_child[rows] = eq.attention(g.pi_prior, g.gain, o, mu)
         lv.o[rows], lv.mu[rows] = o, mu
         s.add("e_inference", g.c_inf * np.count_nonzero(lv.alive[rows]))
+
+    def tilt_parent(self, level: int, rows: slice, inputs: StepInputs) -> None:
+        """The top shaping level learns the price by dual ascent on its coarse-grained
+        error, ``b <- b + tilt_gain (T - mean)``; the levels between pass it on."""
+        lv = self.state.levels[level]
+        lv.o[rows], lv.mu[rows] = lv.x[rows], lv.x[rows]  # the mean of filtered reports
+        if level < self.top:
+            lv.tilt_child[rows] = lv.tilt[rows]
+            return
+        target = self.observe_target(rows, inputs)
+        lv.eta[rows], lv.pi_eta[rows] = target, self.g.pi_prior
+        lv.tilt_child[rows] = lv.tilt_child[rows] + self.tilt_gain * (target - lv.x[rows])
+        self.state.add("e_inference", self.g.c_inf * np.count_nonzero(lv.alive[rows]))
 
     def observe_target(self, rows: slice, inputs: StepInputs) -> np.ndarray:
         """``T(t)`` as the top shaping level sees it: exactly, or noisy and pooled with the
@@ -137,6 +162,11 @@ class Landscape(Regime):
     def changed_landscapes(self, level: int, rows: slice) -> np.ndarray:
         """Living parents whose landscape moved by more than delta; marks them as sent."""
         lv, g = self.state.levels[level], self.g
+        if self.tilted:
+            changed = eq.moved(lv.tilt_child[rows], lv.sent_tilt[rows], self.tilt_delta)
+            changed &= lv.alive[rows]
+            np.copyto(lv.sent_tilt[rows], lv.tilt_child[rows], where=changed[:, None])
+            return changed
         changed = eq.moved(lv.theta[rows], lv.sent_theta[rows], g.delta)
         if g.gain > 0:
             changed |= np.abs(lv.pi_child[rows] - lv.sent_pi[rows]) > g.delta * g.pi_prior
@@ -159,6 +189,10 @@ class Landscape(Regime):
         self.add_per_parent(level - 1, kids, receive, lv.load)
         lost = self.lost(inputs, "lost_down", level - 1)
         ok = delivered(None if lost is None else lost[kids], receive)
+        if self.tilted:
+            np.copyto(below.tilt[kids], lv.tilt_child[rows][parent], where=ok[:, None])
+            below.load[kids] += ok
+            return
         np.copyto(below.eta[kids], lv.theta[rows][parent], where=ok[:, None])
         np.copyto(below.pi_eta[kids], lv.pi_child[rows][parent], where=ok)
         below.load[kids] += ok

@@ -23,7 +23,7 @@ class CompiledLandscape(Landscape):
 
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         cells = self.state.levels[0]
-        if level != 0 or not _whole(cells, rows):
+        if level != 0 or not _whole(cells, rows) or self.g.filter:
             return super().step(level, rows, inputs)
         s, g, draws = self.state, self.g, inputs.draws
         process = draws.get("process", K.NONE_FLOAT)
@@ -37,7 +37,7 @@ class CompiledLandscape(Landscape):
 
     def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
         lv = self.state.levels[level]
-        if level != 0 or not _whole(lv, rows):
+        if level != 0 or not _whole(lv, rows) or self.g.filter:
             return super().report_up(level, rows, inputs, hops)
         lost = self.lost(inputs, "lost_up", 0)
         sent = K.report_up(
@@ -49,7 +49,7 @@ class CompiledLandscape(Landscape):
 
     def broadcast(self, level: int, rows: slice, inputs: StepInputs) -> None:
         lv, cells = self.state.levels[level], self.state.levels[0]
-        if level != 1 or not _whole(lv, rows):
+        if level != 1 or not _whole(lv, rows) or self.tilted:
             return super().broadcast(level, rows, inputs)
         changed = self.changed_landscapes(level, rows)
         if not changed.any():
@@ -62,6 +62,8 @@ class CompiledLandscape(Landscape):
         self.count(sent, self.g.bits_landscape, 1, "down")
 
     def cell_summary(self) -> dict[str, Any]:
+        if self.g.filter:  # version 2's rule runs in numpy for now
+            return super().cell_summary()
         s = self.state
         cells = s.levels[0]
         sum_x, niche, free, alive, max_load = K.cells_summary(

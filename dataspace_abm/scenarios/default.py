@@ -19,7 +19,13 @@ class PatternEnvironment(Environment):
         p = self.p
         d, n_cells = p["d"], holarchy.n_cells
         self.base = p["niche_mean"] + p["niche_spread"] * rng.standard_normal((n_cells, d))
-        self.phase = rng.uniform(0.0, 2.0 * np.pi, size=(n_cells, 1))
+        phase = rng.uniform(0.0, 2.0 * np.pi, size=(n_cells, 1))
+        match p["niche_phase"]:  # the same draws, shared by an organ's cells or by all
+            case "organ":
+                phase = phase[holarchy.starts[1]][holarchy.parent[0]]
+            case "shared":
+                phase = np.broadcast_to(phase[:1], phase.shape).copy()
+        self.phase = phase
         self.series = np.asarray(p["target_series"], dtype=float)
 
     def target(self, t: int) -> np.ndarray:

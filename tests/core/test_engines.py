@@ -28,12 +28,25 @@ HARD = dict(  # every mechanism at once: uneven sizes, loss, attention, removal,
 )
 
 
+VERSION_2 = {"cell_rule": "filter", "k_a": 0.5}
+RULES = {
+    "v1": {},
+    "v2": VERSION_2,
+    "v2 tilt": {**VERSION_2, "landscape_parts": "tilt", "gain": 0.0},
+}
+
+
 @pytest.mark.parametrize("other", ["agents", "numpy"])
-@pytest.mark.parametrize("mode", ["landscape", "command", "flat", "autonomous"])
-def test_engines_give_the_same_trajectories(mode, other):
+@pytest.mark.parametrize(
+    ("mode", "rule"),
+    [(m, "v1") for m in ("landscape", "command", "flat", "autonomous")]
+    + [(m, "v2") for m in ("landscape", "command", "flat", "autonomous")]
+    + [("landscape", "v2 tilt")],
+)
+def test_engines_give_the_same_trajectories(mode, rule, other):
     """The default engine (compiled cell kernels) against the per-agent and numpy engines."""
-    vec = HolarchyModel(rng=3, mode=mode, **HARD)
-    agents = HolarchyModel(rng=3, mode=mode, engine=other, **HARD)
+    vec = HolarchyModel(rng=3, mode=mode, **{**HARD, **RULES[rule]})
+    agents = HolarchyModel(rng=3, mode=mode, engine=other, **{**HARD, **RULES[rule]})
     a, b = vec.run(90), agents.run(90)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-9)
     for level_a, level_b in zip(vec.state.levels, agents.state.levels, strict=True):
