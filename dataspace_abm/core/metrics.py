@@ -35,6 +35,8 @@ COLUMNS = (
     "messages",
     "peak_node_load",
     "society_load",
+    "queue_wait_mean",
+    "queue_wait_max",
     "alive_cells",
 )
 
@@ -88,6 +90,16 @@ def free_energies(model: HolarchyModel) -> list[float]:
         f = f[np.isfinite(f)]
         out.append(float(np.mean(f)) if f.size else math.nan)
     return out
+
+
+def queue_waits(tally: dict[str, float]) -> dict[str, float]:
+    """Mean and longest wait (steps) of the messages that left a capacity queue this step
+    (command's centre, both directions); 0 where nothing queued."""
+    n = tally["queue_waits"]
+    return {
+        "queue_wait_mean": tally["queue_wait_sum"] / n if n else 0.0,
+        "queue_wait_max": tally["queue_wait_max"],
+    }
 
 
 def optimality_gap(model: HolarchyModel) -> float:
@@ -160,6 +172,7 @@ def step_metrics(model: HolarchyModel, accounts: dict[str, float]) -> dict[str, 
         **accounts,
         "peak_node_load": max(cells["max_load"], *(int(lv.load.max()) for lv in s.levels[1:])),
         "society_load": int(s.levels[-1].load[0]),
+        **queue_waits(s.tally),
         "alive_cells": n_alive,
         **model.scenario_measures,
     }

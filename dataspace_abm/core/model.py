@@ -95,6 +95,7 @@ class HolarchyModel(mesa.Model):
         self.inputs = self._inputs(t, target)
         self.state.reset_tally()
         regime, inputs = self.regime, self.inputs
+        regime.deliver(t)  # messages in flight that are due reach their mailboxes
         if p["engine"] != "agents":  # whole levels at once: "vectorized" or "numpy"
             for level, size in enumerate(self.holarchy.sizes):
                 regime.step(level, slice(0, size), inputs)

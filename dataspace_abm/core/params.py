@@ -153,6 +153,25 @@ PARAMETERS: dict[str, Parameter] = {
     "delta": _p(0.05, "float", "messages", "send-on-delta threshold", low=0.0, high=1e6),
     "header_bits": _p(64, "int", "messages", "bits of a message header", low=0, high=10**6),
     "float_bits": _p(32, "int", "messages", "bits per transmitted number", low=1, high=128),
+    "network": _p(
+        "v1",
+        "str",
+        "messages",
+        "the protocol every regime's messages follow: version 1's (a message is read the"
+        " next step whatever its hops; command draws its loss once), or version 2's fair one"
+        " (hop_latency steps and a loss draw per hop, losses repaired by refreshing)",
+        choices=("v1", "fair"),
+    ),
+    "hop_latency": _p(
+        1, "int", "messages", "steps a message takes per hop (network = fair)", low=0, high=1000
+    ),
+    "refresh_every": _p(
+        50,
+        "int",
+        "messages",
+        "a sender resends a value it has not sent for this many steps (network = fair)",
+        low=1,
+    ),
     "p_loss": _p(
         0.0,
         "float",

@@ -27,6 +27,9 @@ TALLY_KEYS = (
     "msg_down",
     "msg_lateral",
     "cells_handled",
+    "queue_waits",  # messages that left a capacity queue this step
+    "queue_wait_sum",  # their waiting times, in steps
+    "queue_wait_max",
 )
 
 
@@ -78,6 +81,13 @@ class State:
 
     def add(self, key: str, value: Any) -> None:
         self.tally[key] += float(value)
+
+    def add_waits(self, waits: np.ndarray) -> None:
+        """Count the waiting times (steps) of messages that just left a queue."""
+        if waits.size:
+            self.tally["queue_waits"] += waits.size
+            self.tally["queue_wait_sum"] += float(waits.sum())
+            self.tally["queue_wait_max"] = max(self.tally["queue_wait_max"], float(waits.max()))
 
 
 def initial_state(

@@ -25,6 +25,7 @@ import numpy as np
 from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy
+from .network import Network
 
 Draws = dict[str, Any]  # name -> one array per level, or one array of edges
 
@@ -128,6 +129,9 @@ class Regime:
         self.state = state
         self.holarchy = holarchy
         self.p_loss = params["p_loss"]
+        self.network = Network(params)
+        # the step each holon last sent its report up (for repair by refreshing)
+        self.reported_at = [np.zeros(n, dtype=np.int64) for n in holarchy.sizes]
 
     def infers(self, level: int) -> bool:
         """Whether holons of ``level`` run inference (and so have a free energy of their own)."""
@@ -143,6 +147,10 @@ class Regime:
 
     def on_removed(self) -> None:
         """Holons were just removed (their rows marked dead)."""
+
+    def deliver(self, t: int) -> None:
+        """Before step ``t``'s phases: messages due by ``t`` reach their mailboxes."""
+        self.network.line.deliver(t)
 
     # --- helpers -------------------------------------------------------------------
     def observe(self, level: int, rows: slice, inputs: StepInputs) -> np.ndarray:
@@ -215,14 +223,21 @@ class Regime:
     def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
         """Send-on-delta reports to the parent: of the state, or, under the filter rule, of
         a cell's estimate (what it knows of its state)."""
-        lv = self.state.levels[level]
+        lv, net, t = self.state.levels[level], self.network, inputs.step
         x = lv.mu[rows] if self.g.filter and level == 0 else lv.x[rows]
-        send = lv.alive[rows] & eq.moved(x, lv.sent_up[rows], self.g.delta)
+        send = eq.moved(x, lv.sent_up[rows], self.g.delta)
+        if net.fair:  # repair: a report not sent for refresh_every steps goes again
+            send |= net.due(t, self.reported_at[level][rows])
+            self.reported_at[level][rows] = np.where(send, t, self.reported_at[level][rows])
+        send &= lv.alive[rows]
         # masked copies rather than gathers: a whole level is one pass over memory
         np.copyto(lv.sent_up[rows], x, where=send[:, None])
         lost = self.lost(inputs, "lost_up", level)
         ok = delivered(None if lost is None else lost[rows], send)
-        np.copyto(lv.reported[rows], x, where=ok[:, None])
+        if net.fair:
+            net.line.send(net.arrival(t, 1), index(rows)[ok], (lv.reported, x[ok]))
+        else:
+            np.copyto(lv.reported[rows], x, where=ok[:, None])
         self.count(int(np.count_nonzero(send)), self.g.bits_state, hops, "up")
         lv.load[rows] += send
         self.add_per_parent(level, rows, ok, self.state.levels[level + 1].load)

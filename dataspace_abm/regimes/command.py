@@ -11,7 +11,7 @@ import numpy as np
 from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy
-from .base import Regime, StepInputs, delivered, index
+from .base import Draws, Regime, StepInputs, delivered, index
 
 
 @dataclass
@@ -52,6 +52,25 @@ class Command(Regime):
         super().__init__(params, state, holarchy, rng)
         self.capacity = params["central_capacity"]
         self.arrays = CommandArrays.start(state)
+        self.hops = len(holarchy.sizes) - 1  # cell to society: through every level
+        self.ordered_at = np.zeros(holarchy.n_cells, dtype=np.int64)  # last order sent
+
+    def draw(self, rng: np.random.Generator, inputs: StepInputs, lossy: bool) -> Draws:
+        """Under the fair network, a loss draw for every hop of every message."""
+        if not (lossy and self.network.fair):
+            return {}
+        shape = (self.holarchy.n_cells, self.hops)
+        return {
+            "lost_up_hop": rng.random(shape) < self.p_loss,
+            "lost_down_hop": rng.random(shape) < self.p_loss,
+        }
+
+    def _survivors(self, inputs: StepInputs, direction: str, idx: np.ndarray) -> np.ndarray:
+        """Of the messages of cells ``idx``, those that reach the other end."""
+        if not self.network.fair:
+            return delivered(self.lost(inputs, f"lost_{direction}", 0), idx)
+        lost = inputs.draws.get(f"lost_{direction}_hop")
+        return idx if lost is None else idx[~lost[idx].any(axis=1)]
 
     def on_removed(self) -> None:
         """The centre stops waiting for the departed."""
@@ -86,12 +105,17 @@ class Command(Regime):
         s, e = self.state, self.arrays
         alive = s.levels[0].alive
         read = eq.oldest_first(e.pending_in, self.capacity)
+        s.add_waits(inputs.step - e.pending_in[read])  # first in, first out, waits counted
         e.view_x[read], e.view_h[read] = e.inbox_x[read], e.inbox_h[read]
         e.pending_in[read] = -1
         e.setpoint = eq.central_setpoints(e.view_h, s.pi_h, inputs.target, alive)
-        changed = alive & eq.moved(e.setpoint, e.sent_order, self.g.delta)
+        changed = alive & (
+            eq.moved(e.setpoint, e.sent_order, self.g.delta)
+            | self.network.due(inputs.step, self.ordered_at)  # repair: resend old orders
+        )
         e.pending_out[changed & (e.pending_out < 0)] = inputs.step
         e.sending = eq.oldest_first(e.pending_out, self.capacity)
+        s.add_waits(inputs.step - e.pending_out[e.sending])
         n_alive = np.count_nonzero(alive)
         s.add("e_central", self.g.c_central * n_alive)
         s.add("cells_handled", n_alive)
@@ -117,30 +141,42 @@ class Command(Regime):
         s, e, delta = self.state, self.arrays, self.g.delta
         cells = s.levels[0]
         hops = len(s.levels) - 1
+        net, t = self.network, inputs.step
         send = eq.moved(s.h[rows], e.sent_h[rows], delta)  # the planner reads niches
         if not self.g.filter:  # version 1's cells also reported their state
             send = eq.moved(cells.x[rows], cells.sent_up[rows], delta) | send
+        if net.fair:  # repair: a report not sent for refresh_every steps goes again
+            send |= net.due(t, self.reported_at[0][rows])
+            self.reported_at[0][rows] = np.where(send, t, self.reported_at[0][rows])
         send = cells.alive[rows] & send
         idx = index(rows)[send]
         cells.sent_up[idx], e.sent_h[idx] = cells.x[idx], s.h[idx]
         bits = self.g.bits_state if self.g.filter else self.g.bits_pair
         self.count(idx.size, bits, hops, "up")
         np.add.at(cells.load, idx, 1)
-        ok = delivered(self.lost(inputs, "lost_up", 0), idx)
-        e.inbox_x[ok], e.inbox_h[ok] = cells.x[ok], s.h[ok]
-        fresh = ok[e.pending_in[ok] < 0]
-        e.pending_in[fresh] = inputs.step
+        ok = self._survivors(inputs, "up", idx)
+        if net.fair:  # in flight: queued at the centre when it arrives
+            writes = ((e.inbox_x, cells.x[ok]), (e.inbox_h, s.h[ok]))
+            net.line.send(net.arrival(t, hops), ok, *writes, stamp=e.pending_in)
+        else:
+            e.inbox_x[ok], e.inbox_h[ok] = cells.x[ok], s.h[ok]
+            fresh = ok[e.pending_in[ok] < 0]
+            e.pending_in[fresh] = inputs.step
         self._relay(ok)
         s.levels[-1].load[0] += ok.size
 
     def send_orders(self, inputs: StepInputs) -> None:
         s, e = self.state, self.arrays
-        idx = e.sending
+        idx, net = e.sending, self.network
         e.sent_order[idx] = e.setpoint[idx]
         e.pending_out[idx] = -1
+        self.ordered_at[idx] = inputs.step
         self.count(idx.size, self.g.bits_state, len(s.levels) - 1, "down")
         s.levels[-1].load[0] += idx.size
-        ok = delivered(self.lost(inputs, "lost_down", 0), idx)
-        e.order[ok] = e.setpoint[ok]
+        ok = self._survivors(inputs, "down", idx)
+        if net.fair:
+            net.line.send(net.arrival(inputs.step, self.hops), ok, (e.order, e.setpoint[ok]))
+        else:
+            e.order[ok] = e.setpoint[ok]
         self._relay(ok)
         np.add.at(s.levels[0].load, ok, 1)

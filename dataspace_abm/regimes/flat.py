@@ -51,6 +51,7 @@ class Flat(Regime):
         gateway = np.zeros(cells.n, dtype=bool)
         gateway[rng.choice(cells.n, size=params["gateways"], replace=False)] = True
         self.arrays = FlatArrays.start(cells.x, self.graph, gateway)
+        self.gossiped_at = np.zeros(cells.n, dtype=np.int64)
         cells.eta[:] = cells.x  # no parent: a cell's landscape starts where it is
 
     def draw(self, rng: np.random.Generator, inputs: StepInputs, lossy: bool) -> Draws:
@@ -90,9 +91,14 @@ class Flat(Regime):
             return
         s, e, g, delta = self.state, self.arrays, self.graph, self.g.delta
         cells = s.levels[0]
-        send = cells.alive[rows] & (
-            eq.moved(e.m[rows], e.sent_m[rows], delta) | eq.moved(e.t[rows], e.sent_t[rows], delta)
+        net, t = self.network, inputs.step
+        send = eq.moved(e.m[rows], e.sent_m[rows], delta) | eq.moved(
+            e.t[rows], e.sent_t[rows], delta
         )
+        if net.fair:  # repair: an estimate not sent for refresh_every steps goes again
+            send |= net.due(t, self.gossiped_at[rows])
+            self.gossiped_at[rows] = np.where(send, t, self.gossiped_at[rows])
+        send = cells.alive[rows] & send
         idx = index(rows)[send]
         if idx.size == 0:
             return
@@ -107,5 +113,9 @@ class Flat(Regime):
         self.count(edges.size, self.g.bits_pair, 1, "lateral")
         np.add.at(cells.load, g.src[edges], 1)
         ok = delivered(self.lost(inputs, "lost_edge"), edges)
-        e.recv_m[ok], e.recv_t[ok] = e.m[g.src[ok]], e.t[g.src[ok]]
+        if net.fair:
+            writes = ((e.recv_m, e.m[g.src[ok]]), (e.recv_t, e.t[g.src[ok]]))
+            net.line.send(net.arrival(t, 1), ok, *writes)
+        else:
+            e.recv_m[ok], e.recv_t[ok] = e.m[g.src[ok]], e.t[g.src[ok]]
         np.add.at(cells.load, g.dst[ok], 1)

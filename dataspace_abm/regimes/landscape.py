@@ -10,7 +10,7 @@ import numpy as np
 from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy, build_trust_graph
-from .base import Draws, Regime, StepInputs, delivered
+from .base import Draws, Regime, StepInputs, delivered, index
 
 SCOPES = ("organ", "organization", "society")
 
@@ -45,6 +45,7 @@ class Landscape(Regime):
         self.tilt_delta = g.delta * params["pi_h"]
         if self.tilted:  # no well: the cells' landscape is their niche, tilted by a price
             state.levels[0].pi_eta[:] = 0.0
+        self.broadcast_at = [np.zeros(n, dtype=np.int64) for n in holarchy.sizes]
 
     def start(self, target: np.ndarray) -> None:
         """Before the first step: every partner's share reads ``T(0)``."""
@@ -148,7 +149,13 @@ class Landscape(Regime):
         top = s.levels[self.top]
         np.add.at(top.load, share.src[edges], 1)
         ok = delivered(self.lost(inputs, "lost_share"), edges)
-        self.shared_obs[ok] = inputs.draws["env_obs"][share.src[ok]]
+        if self.network.fair:
+            arrival = self.network.arrival(inputs.step, 1)
+            self.network.line.send(
+                arrival, ok, (self.shared_obs, inputs.draws["env_obs"][share.src[ok]])
+            )
+        else:
+            self.shared_obs[ok] = inputs.draws["env_obs"][share.src[ok]]
         np.add.at(top.load, share.dst[ok], 1)
 
     def send(self, level: int, rows: slice, inputs: StepInputs) -> None:
@@ -159,17 +166,23 @@ class Landscape(Regime):
         if level == self.top and self.trust is not None:
             self.share(rows, inputs)
 
-    def changed_landscapes(self, level: int, rows: slice) -> np.ndarray:
-        """Living parents whose landscape moved by more than delta; marks them as sent."""
-        lv, g = self.state.levels[level], self.g
+    def changed_landscapes(self, level: int, rows: slice, t: int) -> np.ndarray:
+        """Living parents whose landscape moved by more than delta (or is due to be sent
+        again, under the fair network); marks them as sent."""
+        lv, g, net = self.state.levels[level], self.g, self.network
+        due = net.due(t, self.broadcast_at[level][rows])
         if self.tilted:
-            changed = eq.moved(lv.tilt_child[rows], lv.sent_tilt[rows], self.tilt_delta)
+            changed = eq.moved(lv.tilt_child[rows], lv.sent_tilt[rows], self.tilt_delta) | due
             changed &= lv.alive[rows]
+            self.broadcast_at[level][rows] = np.where(changed, t, self.broadcast_at[level][rows])
             np.copyto(lv.sent_tilt[rows], lv.tilt_child[rows], where=changed[:, None])
             return changed
         changed = eq.moved(lv.theta[rows], lv.sent_theta[rows], g.delta)
         if g.gain > 0:
             changed |= np.abs(lv.pi_child[rows] - lv.sent_pi[rows]) > g.delta * g.pi_prior
+        if net.fair:
+            changed |= due
+            self.broadcast_at[level][rows] = np.where(changed, t, self.broadcast_at[level][rows])
         changed &= lv.alive[rows]
         np.copyto(lv.sent_theta[rows], lv.theta[rows], where=changed[:, None])
         np.copyto(lv.sent_pi[rows], lv.pi_child[rows], where=changed)
@@ -179,7 +192,7 @@ class Landscape(Regime):
         """Send the landscape (centre, and precision under attention) to each living child."""
         s, hol = self.state, self.holarchy
         lv, below = s.levels[level], s.levels[level - 1]
-        changed = self.changed_landscapes(level, rows)
+        changed = self.changed_landscapes(level, rows, inputs.step)
         if not changed.any():
             return
         kids = slice(int(hol.starts[level][rows.start]), int(hol.ends[level][rows.stop - 1]))
@@ -189,6 +202,20 @@ class Landscape(Regime):
         self.add_per_parent(level - 1, kids, receive, lv.load)
         lost = self.lost(inputs, "lost_down", level - 1)
         ok = delivered(None if lost is None else lost[kids], receive)
+        net = self.network
+        if net.fair:  # in flight for hop_latency steps
+            to, source = index(kids)[ok], parent[ok]
+            writes = (
+                ((below.tilt, lv.tilt_child[rows][source]),)
+                if self.tilted
+                else (
+                    (below.eta, lv.theta[rows][source]),
+                    (below.pi_eta, lv.pi_child[rows][source]),
+                )
+            )
+            net.line.send(net.arrival(inputs.step, 1), to, *writes)
+            below.load[kids] += ok
+            return
         if self.tilted:
             np.copyto(below.tilt[kids], lv.tilt_child[rows][parent], where=ok[:, None])
             below.load[kids] += ok

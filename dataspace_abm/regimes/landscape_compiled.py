@@ -37,7 +37,7 @@ class CompiledLandscape(Landscape):
 
     def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
         lv = self.state.levels[level]
-        if level != 0 or not _whole(lv, rows) or self.g.filter:
+        if level != 0 or not _whole(lv, rows) or self.g.filter or self.network.fair:
             return super().report_up(level, rows, inputs, hops)
         lost = self.lost(inputs, "lost_up", 0)
         sent = K.report_up(
@@ -49,9 +49,9 @@ class CompiledLandscape(Landscape):
 
     def broadcast(self, level: int, rows: slice, inputs: StepInputs) -> None:
         lv, cells = self.state.levels[level], self.state.levels[0]
-        if level != 1 or not _whole(lv, rows) or self.tilted:
+        if level != 1 or not _whole(lv, rows) or self.tilted or self.network.fair:
             return super().broadcast(level, rows, inputs)
-        changed = self.changed_landscapes(level, rows)
+        changed = self.changed_landscapes(level, rows, inputs.step)
         if not changed.any():
             return
         lost = self.lost(inputs, "lost_down", 0)

@@ -33,6 +33,7 @@ RULES = {
     "v1": {},
     "v2": VERSION_2,
     "v2 tilt": {**VERSION_2, "landscape_parts": "tilt", "gain": 0.0},
+    "v2 fair": {**VERSION_2, "network": "fair", "hop_latency": 2, "refresh_every": 7},
 }
 
 
@@ -41,7 +42,8 @@ RULES = {
     ("mode", "rule"),
     [(m, "v1") for m in ("landscape", "command", "flat", "autonomous")]
     + [(m, "v2") for m in ("landscape", "command", "flat", "autonomous")]
-    + [("landscape", "v2 tilt")],
+    + [("landscape", "v2 tilt")]
+    + [(m, "v2 fair") for m in ("landscape", "command", "flat")],
 )
 def test_engines_give_the_same_trajectories(mode, rule, other):
     """The default engine (compiled cell kernels) against the per-agent and numpy engines."""
