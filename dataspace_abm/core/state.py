@@ -49,6 +49,10 @@ class Level:
     var: np.ndarray | None = None  # the filter's posterior variance of mu (cell_rule filter)
     pref: np.ndarray | None = None  # the state its free energy prefers (cell_rule filter)
     tilt: np.ndarray | None = None  # landscape tilt (price) received from the parent (mailbox)
+    report_time: np.ndarray | None = None  # when what the parent holds for it was observed
+    landscape_time: np.ndarray | None = None  # when what its landscape rests on was observed
+    info_time: np.ndarray | None = None  # parents: mean observation time of their reports
+    passed_time: np.ndarray | None = None  # parents: that time for what they send down
     theta: np.ndarray | None = None  # the centre this holon draws for its children
     pi_child: np.ndarray | None = None  # the precision it gives them
     bias: np.ndarray | None = None  # the centre's learned offset from its own landscape's
@@ -118,6 +122,10 @@ def initial_state(
             var=np.zeros(n),
             pref=x.copy(),
             tilt=np.zeros_like(x),
+            report_time=np.zeros(n),
+            landscape_time=np.zeros(n),
+            info_time=np.zeros(n),
+            passed_time=np.zeros(n),
         )
         if level > 0:
             lv.theta, lv.sent_theta = x.copy(), x.copy()

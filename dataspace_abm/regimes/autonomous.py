@@ -17,6 +17,9 @@ class Autonomous(Regime):
         h = self.state.h[rows]
         return h, 0.0, np.zeros_like(h)  # no landscape: only the niche
 
+    def information_age(self, t: int) -> float:
+        return 0.0  # its landscape is its own niche, known now
+
     def free_energy(self, level: int, rows: slice) -> np.ndarray:
         if level > 0 or self.g.filter:
             return super().free_energy(level, rows)

@@ -234,10 +234,14 @@ class Regime:
         np.copyto(lv.sent_up[rows], x, where=send[:, None])
         lost = self.lost(inputs, "lost_up", level)
         ok = delivered(None if lost is None else lost[rows], send)
+        # a cell reports what it knows now; a parent, a mean of what it was told
+        seen = np.full(ok.shape, float(t)) if level == 0 else lv.info_time[rows]
         if net.fair:
-            net.line.send(net.arrival(t, 1), index(rows)[ok], (lv.reported, x[ok]))
+            writes = ((lv.reported, x[ok]), (lv.report_time, seen[ok]))
+            net.line.send(net.arrival(t, 1), index(rows)[ok], *writes)
         else:
             np.copyto(lv.reported[rows], x, where=ok[:, None])
+            np.copyto(lv.report_time[rows], seen, where=ok)
         self.count(int(np.count_nonzero(send)), self.g.bits_state, hops, "up")
         lv.load[rows] += send
         self.add_per_parent(level, rows, ok, self.state.levels[level + 1].load)
@@ -246,6 +250,12 @@ class Regime:
         self.state.add("bits_" + direction, n * bits * hops)
         self.state.add("msg_" + direction, n)
         self.state.add("messages", n)
+
+    def information_age(self, t: int) -> float:
+        """Mean age (steps) over living cells of what their landscape was computed from."""
+        cells = self.state.levels[0]
+        alive = cells.alive
+        return float(np.mean(t - cells.landscape_time[alive])) if alive.any() else np.nan
 
     def free_energy(self, level: int, rows: slice) -> np.ndarray:
         """Each holon's free energy from its last observation, belief and landscape."""

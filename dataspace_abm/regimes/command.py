@@ -29,6 +29,9 @@ class CommandArrays:
     pending_in: np.ndarray  # step since which a cell's report waits to be read (-1 none)
     pending_out: np.ndarray  # step since which a cell's order waits to be sent (-1 none)
     sending: np.ndarray  # the cells whose orders leave this step
+    inbox_time: np.ndarray  # when the niches in the inbox were observed
+    view_time: np.ndarray  # when the niches the centre has read were observed
+    order_time: np.ndarray  # per cell: when what its order was computed from was observed
 
     @classmethod
     def start(cls, state: State) -> CommandArrays:
@@ -37,7 +40,8 @@ class CommandArrays:
             order=x.copy(), setpoint=x.copy(), sent_order=x.copy(), sent_h=h.copy(),
             inbox_x=x.copy(), inbox_h=h.copy(), view_x=x.copy(), view_h=h.copy(),
             pending_in=np.full(n, -1, dtype=np.int64), pending_out=np.full(n, -1, dtype=np.int64),
-            sending=np.zeros(0, dtype=np.int64),
+            sending=np.zeros(0, dtype=np.int64), inbox_time=np.zeros(n), view_time=np.zeros(n),
+            order_time=np.zeros(n),
         )  # fmt: skip
 
 
@@ -71,6 +75,10 @@ class Command(Regime):
             return delivered(self.lost(inputs, f"lost_{direction}", 0), idx)
         lost = inputs.draws.get(f"lost_{direction}_hop")
         return idx if lost is None else idx[~lost[idx].any(axis=1)]
+
+    def information_age(self, t: int) -> float:
+        alive = self.state.levels[0].alive
+        return float(np.mean(t - self.arrays.order_time[alive])) if alive.any() else np.nan
 
     def on_removed(self) -> None:
         """The centre stops waiting for the departed."""
@@ -107,6 +115,7 @@ class Command(Regime):
         read = eq.oldest_first(e.pending_in, self.capacity)
         s.add_waits(inputs.step - e.pending_in[read])  # first in, first out, waits counted
         e.view_x[read], e.view_h[read] = e.inbox_x[read], e.inbox_h[read]
+        e.view_time[read] = e.inbox_time[read]
         e.pending_in[read] = -1
         e.setpoint = eq.central_setpoints(e.view_h, s.pi_h, inputs.target, alive)
         changed = alive & (
@@ -157,9 +166,11 @@ class Command(Regime):
         ok = self._survivors(inputs, "up", idx)
         if net.fair:  # in flight: queued at the centre when it arrives
             writes = ((e.inbox_x, cells.x[ok]), (e.inbox_h, s.h[ok]))
+            writes += ((e.inbox_time, np.full(ok.size, float(t))),)
             net.line.send(net.arrival(t, hops), ok, *writes, stamp=e.pending_in)
         else:
             e.inbox_x[ok], e.inbox_h[ok] = cells.x[ok], s.h[ok]
+            e.inbox_time[ok] = t
             fresh = ok[e.pending_in[ok] < 0]
             e.pending_in[fresh] = inputs.step
         self._relay(ok)
@@ -174,9 +185,13 @@ class Command(Regime):
         self.count(idx.size, self.g.bits_state, len(s.levels) - 1, "down")
         s.levels[-1].load[0] += idx.size
         ok = self._survivors(inputs, "down", idx)
+        alive = s.levels[0].alive
+        # every set point rests on every living cell's niche as the centre last read it
+        seen = np.full(ok.size, float(np.mean(e.view_time[alive])) if alive.any() else 0.0)
         if net.fair:
-            net.line.send(net.arrival(inputs.step, self.hops), ok, (e.order, e.setpoint[ok]))
+            writes = ((e.order, e.setpoint[ok]), (e.order_time, seen))
+            net.line.send(net.arrival(inputs.step, self.hops), ok, *writes)
         else:
-            e.order[ok] = e.setpoint[ok]
+            e.order[ok], e.order_time[ok] = e.setpoint[ok], seen
         self._relay(ok)
         np.add.at(s.levels[0].load, ok, 1)

@@ -25,12 +25,14 @@ class FlatArrays:
     sent_t: np.ndarray
     recv_t: np.ndarray
     gateway: np.ndarray  # cells that sense the target themselves
+    recv_time: np.ndarray  # per edge: when the sender's estimates as last received were sent
 
     @classmethod
     def start(cls, x: np.ndarray, graph: LateralGraph, gateway: np.ndarray) -> FlatArrays:
         return cls(
             m=x.copy(), sent_m=x.copy(), recv_m=x[graph.src].copy(),
             t=x.copy(), sent_t=x.copy(), recv_t=x[graph.src].copy(), gateway=gateway,
+            recv_time=np.zeros(graph.src.size),
         )  # fmt: skip
 
 
@@ -53,6 +55,13 @@ class Flat(Regime):
         self.arrays = FlatArrays.start(cells.x, self.graph, gateway)
         self.gossiped_at = np.zeros(cells.n, dtype=np.int64)
         cells.eta[:] = cells.x  # no parent: a cell's landscape starts where it is
+
+    def information_age(self, t: int) -> float:
+        """Mean over living cells of the age of the gossip on their in-edges."""
+        g, alive = self.graph, self.state.levels[0].alive
+        ages = np.bincount(g.dst, weights=t - self.arrays.recv_time, minlength=alive.size)
+        per_cell = ages / np.maximum(np.bincount(g.dst, minlength=alive.size), 1)
+        return float(np.mean(per_cell[alive])) if alive.any() else np.nan
 
     def draw(self, rng: np.random.Generator, inputs: StepInputs, lossy: bool) -> Draws:
         """Loss on every directed edge of the graph."""
@@ -115,7 +124,9 @@ class Flat(Regime):
         ok = delivered(self.lost(inputs, "lost_edge"), edges)
         if net.fair:
             writes = ((e.recv_m, e.m[g.src[ok]]), (e.recv_t, e.t[g.src[ok]]))
+            writes += ((e.recv_time, np.full(ok.size, float(t))),)
             net.line.send(net.arrival(t, 1), ok, *writes)
         else:
             e.recv_m[ok], e.recv_t[ok] = e.m[g.src[ok]], e.t[g.src[ok]]
+            e.recv_time[ok] = t
         np.add.at(cells.load, g.dst[ok], 1)

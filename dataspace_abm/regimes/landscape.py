@@ -90,6 +90,13 @@ class Landscape(Regime):
         kids = slice(int(first), int(last))
         rel = hol.starts[level][rows] - first
         lv.x[rows] = eq.coarse_grain(below.reported[kids], below.alive[kids], rel, lv.x[rows])
+        seen = eq.coarse_grain(
+            below.report_time[kids][:, None], below.alive[kids], rel, lv.info_time[rows][:, None]
+        )
+        lv.info_time[rows] = seen[:, 0]
+        # read in the step phase, so that the send phase does not read its own mailbox
+        relay = self.tilted and level < self.top  # passes on its own landscape's time
+        lv.passed_time[rows] = (lv.landscape_time if relay else lv.info_time)[rows]
         if self.tilted:
             return self.tilt_parent(level, rows, inputs)
         if level == self.top:  # the top shaping level's landscape is the environment's target
@@ -203,6 +210,7 @@ class Landscape(Regime):
         lost = self.lost(inputs, "lost_down", level - 1)
         ok = delivered(None if lost is None else lost[kids], receive)
         net = self.network
+        stamp = lv.passed_time[rows][parent]  # when what the landscape rests on was seen
         if net.fair:  # in flight for hop_latency steps
             to, source = index(kids)[ok], parent[ok]
             writes = (
@@ -213,9 +221,11 @@ class Landscape(Regime):
                     (below.pi_eta, lv.pi_child[rows][source]),
                 )
             )
+            writes += ((below.landscape_time, stamp[ok]),)
             net.line.send(net.arrival(inputs.step, 1), to, *writes)
             below.load[kids] += ok
             return
+        np.copyto(below.landscape_time[kids], stamp, where=ok)
         if self.tilted:
             np.copyto(below.tilt[kids], lv.tilt_child[rows][parent], where=ok[:, None])
             below.load[kids] += ok

@@ -41,7 +41,8 @@ class CompiledLandscape(Landscape):
             return super().report_up(level, rows, inputs, hops)
         lost = self.lost(inputs, "lost_up", 0)
         sent = K.report_up(
-            lv.x, lv.sent_up, lv.reported, lv.alive, K.NONE_BOOL if lost is None else lost,
+            lv.x, lv.sent_up, lv.reported, lv.report_time, float(inputs.step), lv.alive,
+            K.NONE_BOOL if lost is None else lost,
             self.holarchy.parent[0], lv.load, self.state.levels[1].load,
             self.g.delta * self.g.delta,
         )  # fmt: skip
@@ -56,8 +57,9 @@ class CompiledLandscape(Landscape):
             return
         lost = self.lost(inputs, "lost_down", 0)
         sent = K.receive_landscape(
-            cells.eta, cells.pi_eta, cells.alive, K.NONE_BOOL if lost is None else lost,
-            self.holarchy.parent[0], changed, lv.theta, lv.pi_child, cells.load, lv.load,
+            cells.eta, cells.pi_eta, cells.landscape_time, cells.alive,
+            K.NONE_BOOL if lost is None else lost, self.holarchy.parent[0], changed, lv.theta,
+            lv.pi_child, lv.passed_time, cells.load, lv.load,
         )  # fmt: skip
         self.count(sent, self.g.bits_landscape, 1, "down")
 

@@ -45,7 +45,9 @@ def landscape_cells_step(
 
 
 @njit(cache=True)
-def report_up(x, sent_up, reported, alive, lost, parent, load, parent_load, delta2):
+def report_up(
+    x, sent_up, reported, report_time, now, alive, lost, parent, load, parent_load, delta2
+):
     """Send-on-delta reports of every row to its parent; returns the number sent."""
     n, d = x.shape
     has_loss = lost.shape[0] == n
@@ -66,14 +68,16 @@ def report_up(x, sent_up, reported, alive, lost, parent, load, parent_load, delt
                 if arrives:
                     reported[i, k] = x[i, k]
             if arrives:
+                report_time[i] = now
                 parent_load[parent[i]] += 1
     return sent
 
 
 @njit(cache=True)
 def receive_landscape(
-    eta, pi_eta, alive, lost, parent, changed, theta, pi_child, load, parent_load
-):
+    eta, pi_eta, landscape_time, alive, lost, parent, changed, theta, pi_child, info_time,
+    load, parent_load,
+):  # fmt: skip
     """Each living child of a parent whose landscape changed receives it; returns the count."""
     n, d = eta.shape
     has_loss = lost.shape[0] == n
@@ -89,6 +93,7 @@ def receive_landscape(
         for k in range(d):
             eta[i, k] = theta[p, k]
         pi_eta[i] = pi_child[p]
+        landscape_time[i] = info_time[p]
         load[i] += 1
     return sent
 

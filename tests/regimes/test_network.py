@@ -117,3 +117,15 @@ def test_with_idiosyncratic_niches_shaping_costs_a_fraction_of_commands_bits():
     commanded = HolarchyModel(rng=1, mode="command", **daily).run(600).iloc[200:]
     assert shaped["bits_total"].sum() < 0.3 * commanded["bits_total"].sum()
     assert shaped["optimality_gap"].mean() < commanded["optimality_gap"].mean()
+
+
+def test_information_age_counts_the_hops_and_the_staleness():
+    """Command's orders rest on niches read at the centre: at least a round trip old (three
+    hops up, three down) when niches move; an order never resent (version 1, static niches)
+    grows as old as the run. Autonomous cells use only what they know now."""
+    daily = {"mode": "command", "niche": "daily", "hop_latency": 1, **FAIR}
+    age = HolarchyModel(rng=1, **daily).run(200)["information_age"]
+    assert age.iloc[100:].min() >= 6
+    static = HolarchyModel(rng=1, mode="command").run(120)
+    assert static["information_age"].iloc[-1] == pytest.approx(119.0, abs=1.0)
+    assert (HolarchyModel(rng=1, mode="autonomous").run(5)["information_age"] == 0).all()
