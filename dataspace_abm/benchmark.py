@@ -52,7 +52,9 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def _measure(n_cells: int, mode: str, engine: str, steps: int, repeats: int) -> dict[str, Any]:
+def _measure(
+    n_cells: int, mode: str, engine: str, steps: int, repeats: int, settings: dict[str, Any]
+) -> dict[str, Any]:
     """Build one model and time its steps (runs inside a fresh process)."""
     from .core.model import HolarchyModel
 
@@ -60,7 +62,7 @@ def _measure(n_cells: int, mode: str, engine: str, steps: int, repeats: int) -> 
     started = time.perf_counter()
     model = HolarchyModel(
         rng=1, mode=mode, engine=engine, n_organizations=organizations,
-        organs_per_organization=organs, cells_per_organ=cells,
+        organs_per_organization=organs, cells_per_organ=cells, **settings,
     )  # fmt: skip
     build = time.perf_counter() - started
     model.step()  # warm-up: compiled kernels, caches
@@ -110,9 +112,11 @@ def run_benchmark(
     repeats: int = 5,
     agents_up_to: int = 10**5,
     progress=print,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Every size x regime on the default engine, and the per-agent engine up to a size."""
-    modes = modes or list(MODES)
+    """Every size x regime on the default engine, and the per-agent engine up to a size;
+    ``settings``: parameters every run uses (``--set`` on the command line)."""
+    modes, settings = modes or list(MODES), dict(settings or {})
     rows = []
     for n in sizes:
         for mode in modes:
@@ -120,7 +124,7 @@ def run_benchmark(
             for engine in engines:
                 reps = repeats if engine == "vectorized" else max(1, repeats // 2)
                 step_count = steps if engine == "vectorized" else 1
-                row = _in_fresh_process(n, mode, engine, step_count, reps)
+                row = _in_fresh_process(n, mode, engine, step_count, reps, settings)
                 rows.append(row)
                 progress(
                     f"{row['cells']:>8} {mode:<10} {engine:<10} step {row['step_s'] * 1e3:9.2f} ms"

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=5, help="repetitions (median taken)")
     bench.add_argument("--agents-up-to", type=float, default=1e5, help="per-agent engine limit")
     bench.add_argument("--out", type=Path, default=Path("results/bench.json"), help="JSON file")
+    bench.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a model parameter"
+    )
     add_commands(sub)  # experiment, sensitivity
     return parser
 
@@ -69,7 +72,13 @@ def bench(args: argparse.Namespace) -> int:
         P.check_value("mode", mode)
     if min(sizes) < 100 or args.steps < 1 or args.repeats < 1:
         raise UsageError("--sizes >= 100 cells, --steps >= 1 and --repeats >= 1 are required")
-    result = run_benchmark(sizes, modes, args.steps, args.repeats, int(args.agents_up_to))
+    settings = dict(P.parse_assignment(item) for item in args.set)
+    for mode in modes:  # every setting checked before any run
+        P.resolve({**settings, "mode": mode})
+    result = run_benchmark(
+        sizes, modes, args.steps, args.repeats, int(args.agents_up_to), settings=settings
+    )
+    result["settings"] = settings
     print(format_table(result))
     write_json(result, args.out)
     print(f"\nwritten to {args.out}")

@@ -52,6 +52,19 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
     assert "cell-steps/s" in printed and "scaling exponent" in printed
 
 
+def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    args = ["bench", "--sizes", "200", "--modes", "landscape", "--steps", "1", "--repeats", "1"]
+    args += ["--agents-up-to", "0", "--out", str(out)]
+    assert main([*args, "--set", "cell_rule=filter", "--set", "landscape_parts=tilt"]) == 0
+    assert json.loads(out.read_text())["settings"] == {
+        "cell_rule": "filter",
+        "landscape_parts": "tilt",
+    }
+    assert main([*args, "--set", "landscape_parts=tilt"]) == 2  # a tilt needs the filter
+    assert "'landscape_parts'" in capsys.readouterr().err
+
+
 def test_scaling_exponent_recovers_a_power_law():
     rows = [
         {"cells": n, "mode": "m", "engine": "e", "step_s": 3e-7 * n**1.3}

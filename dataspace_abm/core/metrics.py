@@ -103,15 +103,6 @@ def queue_waits(tally: dict[str, float]) -> dict[str, float]:
     }
 
 
-def optimality_gap(model: HolarchyModel) -> float:
-    """Mean distance of the living cells from the full-information optimum ``s*`` for the
-    current niches and target (``argmin sum pi_h |s - h|^2`` subject to ``mean(s) = T``)."""
-    s = model.state
-    alive = s.levels[0].alive
-    best = eq.central_setpoints(s.h, s.pi_h, model.target, alive)
-    return float(np.mean(eq.norm(s.levels[0].x[alive] - best[alive])))
-
-
 def time_to_target(
     steps: np.ndarray, errors: np.ndarray, tolerance: float = 0.1, hold: int = 50
 ) -> float:
@@ -153,13 +144,13 @@ def step_accounts(model: HolarchyModel) -> dict[str, float]:
 def step_metrics(model: HolarchyModel, accounts: dict[str, float]) -> dict[str, float]:
     """The model-level row of the per-step table: errors, free energies, loads, accounts."""
     s = model.state
-    cells = model.regime.cell_summary()
+    cells = model.regime.cell_summary(model.steps, model.target)
     n_alive = cells["alive"]
     if n_alive:
         tracking = float(eq.norm(cells["sum_x"] / n_alive - model.target))
         niche = cells["sum_niche_distance"] / n_alive
         free_cell = cells["sum_free_energy"] / n_alive
-        gap = optimality_gap(model)
+        gap = cells["sum_optimality_gap"] / n_alive
     else:  # no cell left: the errors of an empty system are missing, not zero
         tracking = niche = free_cell = gap = math.nan
     free = [free_cell, *free_energies(model)]
@@ -169,7 +160,7 @@ def step_metrics(model: HolarchyModel, accounts: dict[str, float]) -> dict[str, 
         "tracking_error": tracking,
         "niche_error": niche,
         "optimality_gap": gap,
-        "information_age": model.regime.information_age(model.steps) if n_alive else math.nan,
+        "information_age": cells["information_age"],
         **{f"free_energy_{n}": f for n, f in zip(LEVELS, free, strict=True)},
         **accounts,
         "peak_node_load": max(cells["max_load"], *(int(lv.load.max()) for lv in s.levels[1:])),

@@ -92,6 +92,7 @@ class HolarchyModel(mesa.Model):
         target = self.environment.target(t)
         if not self.environment.static_niche:
             self.state.h[:] = self.environment.niche(t)
+            self.state.niche_stamp += 1
         self.inputs = self._inputs(t, target)
         self.state.reset_tally()
         regime, inputs = self.regime, self.inputs
@@ -146,6 +147,7 @@ class HolarchyModel(mesa.Model):
             [h for h in holons if lv.alive[h.row]]
             for holons, lv in zip(self._by_row, self.state.levels, strict=True)
         ]
+        self.state.niche_stamp += 1  # the living cells' niches are another set now
         self.regime.on_removed()
         return removed
 

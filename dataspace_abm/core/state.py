@@ -77,6 +77,7 @@ class State:
     pi_h: np.ndarray  # cells' niche stiffness
     a: np.ndarray  # cells' last action
     tally: dict[str, float] = field(default_factory=dict)
+    niche_stamp: int = 0  # counts rewrites of h (and removals), so sums over it can be kept
 
     def reset_tally(self) -> None:
         self.tally = dict.fromkeys(TALLY_KEYS, 0.0)

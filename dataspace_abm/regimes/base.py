@@ -272,22 +272,27 @@ class Regime:
             lv.o[rows], lv.mu[rows], lv.eta[rows], pi_o, lv.pi_eta[rows], s.h[rows], s.pi_h[rows]
         )
 
-    def cell_summary(self) -> dict[str, Any]:
-        """Sums over the living cells for the per-step table (one place, so kernels can fuse)."""
+    def cell_summary(self, t: int, target: np.ndarray) -> dict[str, Any]:
+        """Sums over the living cells for the per-step table (one place, so kernels can fuse):
+        state, distance from the niche and from the full-information optimum, free energy,
+        count, largest load, and the information age."""
         s = self.state
         cells = s.levels[0]
         alive = cells.alive
         n_alive = int(np.count_nonzero(alive))
         f = self.free_energy(0, slice(0, cells.n))
+        best = eq.central_setpoints(s.h, s.pi_h, target, alive)
         x, h = cells.x, s.h
         if n_alive < cells.n:
-            x, h, f = x[alive], h[alive], f[alive]
+            x, h, f, best = x[alive], h[alive], f[alive], best[alive]
         return {
             "sum_x": x.sum(axis=0),
             "sum_niche_distance": float(np.sum(eq.norm(x - h))),
+            "sum_optimality_gap": float(np.sum(eq.norm(x - best))),
             "sum_free_energy": float(np.sum(f)),
             "alive": n_alive,
             "max_load": int(cells.load.max()),
+            "information_age": self.information_age(t) if n_alive else np.nan,
         }
 
     # --- phases ----------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import landscape_kernels as K
 from .base import StepInputs
 from .landscape import Landscape
@@ -21,12 +23,24 @@ def _whole(level, rows: slice) -> bool:
 class CompiledLandscape(Landscape):
     """Landscape shaping; cells sense, infer, act and report in fused kernels."""
 
+    _moments: tuple | None = None  # (niche stamp, mean niche, mean 1 / pi_h) of the living
+
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         cells = self.state.levels[0]
-        if level != 0 or not _whole(cells, rows) or self.g.filter:
+        if level != 0 or not _whole(cells, rows):
             return super().step(level, rows, inputs)
         s, g, draws = self.state, self.g, inputs.draws
         process = draws.get("process", K.NONE_FLOAT)
+        if g.filter:
+            action, living = K.filter_cells_step(
+                cells.x, cells.mu, cells.var, cells.o, s.a, cells.pref, cells.eta, cells.pi_eta,
+                cells.tilt, s.h, s.pi_h, draws["noise"][0], process, cells.alive,
+                inputs.noise_sd, g.filter_q, g.sensing_var, g.k_a, g.a_max, g.drift,
+                g.process_noise, g.x_min, g.x_max,
+            )  # fmt: skip
+            s.add("e_action", g.c_act * action)
+            s.add("e_inference", g.c_inf * living)
+            return None
         action, living = K.landscape_cells_step(
             cells.x, cells.mu, cells.o, s.a, cells.eta, cells.pi_eta, s.h, s.pi_h,
             draws["noise"][0], process, cells.alive, inputs.noise_sd, g.pi_o, g.k_mu,
@@ -37,11 +51,12 @@ class CompiledLandscape(Landscape):
 
     def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
         lv = self.state.levels[level]
-        if level != 0 or not _whole(lv, rows) or self.g.filter or self.network.fair:
+        if level != 0 or not _whole(lv, rows) or self.network.fair:
             return super().report_up(level, rows, inputs, hops)
         lost = self.lost(inputs, "lost_up", 0)
+        known = lv.mu if self.g.filter else lv.x  # version 2's cells report their estimate
         sent = K.report_up(
-            lv.x, lv.sent_up, lv.reported, lv.report_time, float(inputs.step), lv.alive,
+            known, lv.sent_up, lv.reported, lv.report_time, float(inputs.step), lv.alive,
             K.NONE_BOOL if lost is None else lost,
             self.holarchy.parent[0], lv.load, self.state.levels[1].load,
             self.g.delta * self.g.delta,
@@ -50,32 +65,45 @@ class CompiledLandscape(Landscape):
 
     def broadcast(self, level: int, rows: slice, inputs: StepInputs) -> None:
         lv, cells = self.state.levels[level], self.state.levels[0]
-        if level != 1 or not _whole(lv, rows) or self.tilted or self.network.fair:
+        if level != 1 or not _whole(lv, rows) or self.network.fair:
             return super().broadcast(level, rows, inputs)
         changed = self.changed_landscapes(level, rows, inputs.step)
         if not changed.any():
             return
         lost = self.lost(inputs, "lost_down", 0)
+        # a tilt goes where a centre would; the cells' well precision stays zero
+        centre, into = (lv.tilt_child, cells.tilt) if self.tilted else (lv.theta, cells.eta)
+        precision = self.no_well if self.tilted else lv.pi_child
         sent = K.receive_landscape(
-            cells.eta, cells.pi_eta, cells.landscape_time, cells.alive,
-            K.NONE_BOOL if lost is None else lost, self.holarchy.parent[0], changed, lv.theta,
-            lv.pi_child, lv.passed_time, cells.load, lv.load,
+            into, cells.pi_eta, cells.landscape_time, cells.alive,
+            K.NONE_BOOL if lost is None else lost, self.holarchy.parent[0], changed, centre,
+            precision, lv.passed_time, cells.load, lv.load,
         )  # fmt: skip
         self.count(sent, self.g.bits_landscape, 1, "down")
 
-    def cell_summary(self) -> dict[str, Any]:
-        if self.g.filter:  # version 2's rule runs in numpy for now
-            return super().cell_summary()
+    @property
+    def no_well(self):
+        return np.zeros(self.holarchy.sizes[1])
+
+    def cell_summary(self, t: int, target: np.ndarray) -> dict[str, Any]:
         s = self.state
         cells = s.levels[0]
-        sum_x, niche, free, alive, max_load = K.cells_summary(
-            cells.x, s.h, cells.o, cells.mu, cells.eta, cells.pi_eta, s.pi_h, self.g.pi_o,
-            cells.alive, cells.load,
+        if self._moments is None or self._moments[0] != s.niche_stamp:  # niches moved
+            sum_h, sum_inv = K.niche_moments(s.h, s.pi_h, cells.alive)
+            n = max(int(np.count_nonzero(cells.alive)), 1)
+            self._moments = (s.niche_stamp, sum_h / n, sum_inv / n)
+        _, mean_h, mean_inv = self._moments
+        shift = (target - mean_h) / max(mean_inv, 1e-300)
+        sum_x, niche, gap, free, seen, alive, max_load = K.cells_summary(
+            cells.x, s.h, cells.o, cells.mu, cells.eta, cells.pi_eta, cells.tilt, s.pi_h,
+            self.g.pi_o, cells.alive, cells.load, shift, cells.landscape_time,
         )  # fmt: skip
         return {
             "sum_x": sum_x,
             "sum_niche_distance": niche,
+            "sum_optimality_gap": gap,
             "sum_free_energy": free,
             "alive": alive,
             "max_load": max_load,
+            "information_age": t - seen / alive if alive else np.nan,
         }
