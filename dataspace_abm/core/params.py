@@ -78,6 +78,16 @@ PARAMETERS: dict[str, Parameter] = {
         " action on the estimate (version 2, in progress)",
         choices=("gradient", "filter"),
     ),
+    "k_shape": _p(
+        0.1,
+        "float",
+        "dynamics",
+        "gain of the integrators that move landscapes: parents' centres, flat cells' own"
+        " (cell_rule = filter; version 1 uses k_a)",
+        low=0.0,
+        low_open=True,
+        high=1e6,
+    ),
     "filter_q": _p(
         1e-4,
         "float",

@@ -53,6 +53,7 @@ class Gains:
     bits_state: int  # a message of d numbers
     bits_pair: int  # a message of 2 d numbers
     bits_landscape: int  # a centre, and a precision under attention
+    k_shape: float  # the gain of the integrators that move landscapes (parents, flat)
     filter: bool  # cell_rule = "filter": filtered estimate, preferred state, act on estimate
     filter_q: float
     sensing_var: float  # the sensing noise variance the holons assume
@@ -69,6 +70,8 @@ class Gains:
             bits_state=eq.message_bits(d, fb, hb),
             bits_pair=eq.message_bits(2 * d, fb, hb),
             bits_landscape=eq.message_bits(d + (1 if p["gain"] > 0 else 0), fb, hb),
+            # version 1 moves landscapes at the cells' action gain; version 2 at its own
+            k_shape=p["k_shape"] if p["cell_rule"] == "filter" else p["k_a"],
             filter=p["cell_rule"] == "filter", filter_q=p["filter_q"],
             sensing_var=p["sensing_noise"] ** 2 / p["pi_o"],
         )  # fmt: skip

@@ -81,7 +81,7 @@ class Flat(Regime):
         target_est = e.t[rows] + eq.segment_sum(w * (e.recv_t[edges] - e.t[dst]), rel)
         target_est = np.where(e.gateway[rows][:, None], inputs.target, target_est)
         # each cell shifts its own landscape by the estimated gap, at an organ's pace
-        eta = cells.eta[rows] + self.g.k_a * self.g.pi_o / self.g.r * (target_est - mean_est)
+        eta = cells.eta[rows] + self.g.k_shape * self.g.pi_o / self.g.r * (target_est - mean_est)
         cells.eta[rows] = eta
         known = cells.mu if self.g.filter else cells.x  # what a cell knows of its state
         before = known[rows].copy()

@@ -104,7 +104,7 @@ class Landscape(Regime):
         slow = g.r ** (-level)  # time-scale separation: each level r times slower
         o = self.observe(level, rows, inputs)
         mu = eq.perceive(lv.mu[rows], o, lv.eta[rows], g.pi_o, lv.pi_eta[rows], g.k_mu * slow)
-        a = eq.act(o, mu, g.k_a * slow, g.pi_o)
+        a = eq.act(o, mu, g.k_shape * slow, g.pi_o)
         if self.feedforward:  # around its own landscape's centre, plus what it has learned
             theta = lv.eta[rows] + self.keep * lv.bias[rows] + a
         else:  # the centre itself integrates the action
