@@ -130,10 +130,11 @@ PARAMETERS: dict[str, Parameter] = {
         choices=("well", "tilt"),
     ),
     "tilt_gain": _p(
-        0.03,
+        0.02,
         "float",
         "regimes",
-        "dual-ascent gain of the top shaping level's tilt per unit of error and step",
+        "dual-ascent gain of the top shaping level's tilt per unit of error and step, for a"
+        " six-step round trip (scaled down by 6 / round trip on longer ones)",
         low=0.0,
         high=1e3,
     ),

@@ -13,6 +13,7 @@ from ..core.structure import Holarchy, build_trust_graph
 from .base import Draws, Regime, StepInputs, delivered, index
 
 SCOPES = ("organ", "organization", "society")
+ROUND_TRIP = 6  # steps of the loop tilt_gain is given for: society, one step per hop
 
 
 class Landscape(Regime):
@@ -40,7 +41,11 @@ class Landscape(Regime):
             )
         self.shared_obs: np.ndarray | None = None  # per trust edge: the partner's last share
         self.tilted = params["landscape_parts"] == "tilt"
-        self.tilt_gain = params["tilt_gain"]
+        # the price's loop: reports up and the tilt down, through every level to the top;
+        # an integrator on a longer loop must be slower to stay stable (tuned at six steps)
+        hop = max(1, self.network.hop_latency) if self.network.fair else 1
+        self.round_trip = 2 * self.top * hop
+        self.tilt_gain = params["tilt_gain"] * min(1.0, ROUND_TRIP / self.round_trip)
         # a tilt moves a preferred state by b / pi_h: send when that moved by delta
         self.tilt_delta = g.delta * params["pi_h"]
         if self.tilted:  # no well: the cells' landscape is their niche, tilted by a price

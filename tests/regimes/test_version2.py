@@ -22,7 +22,8 @@ def run(steps, **kw):
 
 @pytest.mark.parametrize(("sizes", "cells"), [((8, 8, 8), 512), ((16, 25, 25), 10_000)])
 def test_the_tilt_reaches_the_target_within_60_steps(sizes, cells):
-    """Measured: 26 steps at 512 and at 10^4 cells (tracking error within 0.1 for 50 steps)."""
+    """Measured: 45 steps at 512 and 47 at 10^4 cells (tracking error within 0.1 for 50
+    steps; tilt_gain 0.02)."""
     n_org, organs, per_organ = sizes
     table = run(120, n_organizations=n_org, organs_per_organization=organs,
                 cells_per_organ=per_organ, **TILT)  # fmt: skip
@@ -32,20 +33,25 @@ def test_the_tilt_reaches_the_target_within_60_steps(sizes, cells):
 
 def test_a_calm_shaped_system_goes_quiet():
     """After convergence, bits per step at least 10x below the first 50 steps' mean, with the
-    tracking error at or below 0.05 (measured at 600 steps: 58,737 against 495 bits)."""
+    tracking error at or below 0.05 (measured at 600 steps: 64,758 against 445 bits)."""
     table = run(600, **TILT)
     first, late = table["bits_total"].iloc[1:51].mean(), table["bits_total"].iloc[-100:].mean()
     assert late * 10 <= first
     assert table["tracking_error"].iloc[-100:].mean() <= 0.05
 
 
-def test_the_tilt_comes_near_commands_optimality_gap():
-    """Static niches, ample capacity: measured 0.055 (landscape, one step per hop) against
-    0.049 (command, no delay yet) over the last tenth of 600 steps. Within 10 % is version
-    2's target once both regimes wait the same per hop; until then within 25 %."""
-    landscape = run(600, **TILT)["optimality_gap"].iloc[-60:].mean()
-    command = run(600, mode="command", **V2)["optimality_gap"].iloc[-60:].mean()
-    assert landscape <= 1.25 * command
+@pytest.mark.parametrize(("sizes", "measured"), [((8, 8, 8), 1.047), ((16, 25, 25), 1.027)])
+def test_the_tilt_comes_within_ten_percent_of_commands_optimality_gap(sizes, measured):
+    """Static niches, ample capacity, messages read the next step: version 2's target. The
+    ratio of the gaps (last tenth of 600 steps) was measured at 1.047 (512 cells) and 1.027
+    (10^4); both gaps are mostly the filtered estimate's own error."""
+    n_org, organs, per_organ = sizes
+    shape = {"n_organizations": n_org, "organs_per_organization": organs,
+             "cells_per_organ": per_organ}  # fmt: skip
+    landscape = run(600, **TILT, **shape)["optimality_gap"].iloc[-60:].mean()
+    command = run(600, mode="command", **V2, **shape)["optimality_gap"].iloc[-60:].mean()
+    assert landscape / command <= 1.10
+    assert landscape / command == pytest.approx(measured, abs=0.01)  # same seed, same run
 
 
 def test_version_2_cells_move_with_the_estimate_not_the_noise():
@@ -89,7 +95,7 @@ def test_time_to_target_needs_the_whole_hold():
 def test_a_well_settles_under_version_2_but_misses_the_optimum():
     """With the parents' own gain (k_shape) the well's cascade settles (measured tracking
     error 0.022 after 600 steps), but a well keeps each cell a share of its niche deviation:
-    its optimality gap stays near 0.46 where the tilt's is 0.055."""
+    its optimality gap stays near 0.46 where the tilt's is 0.051."""
     well = run(600, **V2)
     tilt = run(600, **TILT)
     assert well["tracking_error"].iloc[-60:].mean() < 0.05
