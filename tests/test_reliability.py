@@ -187,7 +187,7 @@ def test_mesa_batch_run_with_numpy_ranges():
     results = mesa.batch_run(
         HolarchyModel,
         parameters={**TINY, "cells_per_organ": np.arange(2, 4), "gain": np.linspace(0, 1, 2)},
-        iterations=1,
+        rng=[np.int64(7)],  # a numpy seed too
         max_steps=3,
         number_processes=1,
         display_progress=False,
