@@ -238,9 +238,10 @@ class Regime:
         lost = self.lost(inputs, "lost_up", level)
         ok = delivered(None if lost is None else lost[rows], send)
         # a cell reports what it knows now; a parent, a mean of what it was told
-        seen = np.full(ok.shape, float(t)) if level == 0 else lv.info_time[rows]
+        seen = float(t) if level == 0 else lv.info_time[rows]
         if net.fair:
-            writes = ((lv.reported, x[ok]), (lv.report_time, seen[ok]))
+            when = np.broadcast_to(seen, ok.shape)[ok]
+            writes = ((lv.reported, x[ok]), (lv.report_time, when))
             net.line.send(net.arrival(t, 1), index(rows)[ok], *writes)
         else:
             np.copyto(lv.reported[rows], x, where=ok[:, None])

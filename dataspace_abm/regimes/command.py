@@ -118,10 +118,10 @@ class Command(Regime):
         e.view_time[read] = e.inbox_time[read]
         e.pending_in[read] = -1
         e.setpoint = eq.central_setpoints(e.view_h, s.pi_h, inputs.target, alive)
-        changed = alive & (
-            eq.moved(e.setpoint, e.sent_order, self.g.delta)
-            | self.network.due(inputs.step, self.ordered_at)  # repair: resend old orders
-        )
+        changed = eq.moved(e.setpoint, e.sent_order, self.g.delta)
+        if self.network.fair:  # repair: an order not sent for refresh_every steps goes again
+            changed |= self.network.due(inputs.step, self.ordered_at)
+        changed &= alive
         e.pending_out[changed & (e.pending_out < 0)] = inputs.step
         e.sending = eq.oldest_first(e.pending_out, self.capacity)
         s.add_waits(inputs.step - e.pending_out[e.sending])

@@ -182,22 +182,21 @@ class Landscape(Regime):
         """Living parents whose landscape moved by more than delta (or is due to be sent
         again, under the fair network); marks them as sent."""
         lv, g, net = self.state.levels[level], self.g, self.network
-        due = net.due(t, self.broadcast_at[level][rows])
         if self.tilted:
-            changed = eq.moved(lv.tilt_child[rows], lv.sent_tilt[rows], self.tilt_delta) | due
-            changed &= lv.alive[rows]
-            self.broadcast_at[level][rows] = np.where(changed, t, self.broadcast_at[level][rows])
-            np.copyto(lv.sent_tilt[rows], lv.tilt_child[rows], where=changed[:, None])
-            return changed
-        changed = eq.moved(lv.theta[rows], lv.sent_theta[rows], g.delta)
-        if g.gain > 0:
-            changed |= np.abs(lv.pi_child[rows] - lv.sent_pi[rows]) > g.delta * g.pi_prior
-        if net.fair:
-            changed |= due
+            changed = eq.moved(lv.tilt_child[rows], lv.sent_tilt[rows], self.tilt_delta)
+        else:
+            changed = eq.moved(lv.theta[rows], lv.sent_theta[rows], g.delta)
+            if g.gain > 0:
+                changed |= np.abs(lv.pi_child[rows] - lv.sent_pi[rows]) > g.delta * g.pi_prior
+        if net.fair:  # repair: a landscape not sent for refresh_every steps goes again
+            changed |= net.due(t, self.broadcast_at[level][rows])
             self.broadcast_at[level][rows] = np.where(changed, t, self.broadcast_at[level][rows])
         changed &= lv.alive[rows]
-        np.copyto(lv.sent_theta[rows], lv.theta[rows], where=changed[:, None])
-        np.copyto(lv.sent_pi[rows], lv.pi_child[rows], where=changed)
+        if self.tilted:
+            np.copyto(lv.sent_tilt[rows], lv.tilt_child[rows], where=changed[:, None])
+        else:
+            np.copyto(lv.sent_theta[rows], lv.theta[rows], where=changed[:, None])
+            np.copyto(lv.sent_pi[rows], lv.pi_child[rows], where=changed)
         return changed
 
     def broadcast(self, level: int, rows: slice, inputs: StepInputs) -> None:
