@@ -288,13 +288,23 @@ def _dask(
                 time.sleep(0.02)
                 continue
             for future in ready:
-                try:
-                    yield future.result()
-                except Exception as exc:  # e.g. KilledWorker after repeated worker deaths
-                    yield _died(futures[future], f"{type(exc).__name__}: {exc}")
+                yield _fetch(future, futures[future], watch)
                 future.release()
     finally:
         client.cancel(list(futures))
+
+
+def _fetch(future: Any, task: RunTask, watch: _WorkerWatch) -> RunOutcome:
+    """A finished run's outcome. Its result lives on the worker that ran it: if that worker
+    left before the result was fetched, the run is computed again, so wait for it as for
+    any run, with the same warning and deadline."""
+    while True:
+        try:
+            return future.result(timeout=0.5)
+        except TimeoutError:
+            watch.check()
+        except Exception as exc:  # e.g. KilledWorker after repeated worker deaths
+            return _died(task, f"{type(exc).__name__}: {exc}")
 
 
 def _warn(message: str) -> None:
