@@ -112,13 +112,6 @@ def _recorded_name(doc: dict[str, Any]) -> str:
     return repr(name) if isinstance(name, str) else "without a name"
 
 
-def args_note(recorded: Path) -> str:
-    return (
-        f"--resume: the spec differs from {recorded}; its runs that the new spec still plans "
-        "are kept, the others are not used"
-    )
-
-
 def _other_spec(out: Path, spec: ExperimentSpec, path: Path) -> str | None:
     """Why ``--resume`` must not continue in ``out``: it holds another spec's runs."""
     recorded = out / "spec.toml"
@@ -134,11 +127,14 @@ def _other_spec(out: Path, spec: ExperimentSpec, path: Path) -> str | None:
         doc = None
     if doc == tomllib.loads(spec.text):  # the same spec, comments and layout aside
         return None
-    recorded_name = _recorded_name(doc) if doc is not None else None
-    if recorded_name == repr(spec.name):  # the same experiment, extended or changed:
-        _warn(f"{args_note(recorded)}")  # its runs that still match are kept
+    held_name = _recorded_name(doc) if doc is not None else None
+    if held_name == repr(spec.name):  # the same experiment, extended or changed
+        _warn(
+            f"--resume: the spec differs from {recorded}; its runs that the new spec still "
+            "plans are kept, the others are not used"
+        )
         return None
-    held = f"{_recorded_name(doc)} ({recorded})" if doc is not None else f"({recorded})"
+    held = f"{held_name} ({recorded})" if held_name is not None else f"({recorded})"
     return (
         f"--resume: {out} holds the runs of another spec {held}, not of "
         f"{spec.name!r} ({path}); add --overwrite to replace them, or choose another --out"

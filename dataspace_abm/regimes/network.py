@@ -75,7 +75,6 @@ class Network:
         return t + max(1, hops * self.hop_latency)
 
     def due(self, t: int, last_sent: np.ndarray) -> np.ndarray:
-        """Rows whose value was last sent ``refresh_every`` or more steps ago (fair only)."""
-        if not self.fair:
-            return np.zeros(last_sent.shape, dtype=bool)
+        """Rows whose value was last sent ``refresh_every`` or more steps ago (the repair of
+        the fair network; version 1's protocol never refreshes, so callers ask only then)."""
         return t - last_sent >= self.refresh_every
