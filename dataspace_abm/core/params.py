@@ -197,8 +197,17 @@ PARAMETERS: dict[str, Parameter] = {
         100_000,
         "int",
         "regimes",
-        "messages society handles per step and direction (command)",
+        "messages society handles per step and direction (command; under network = fair,"
+        " every regime's society)",
         low=1,
+    ),
+    "node_capacity": _p(
+        0,
+        "int",
+        "messages",
+        "messages every holon handles per step and direction, the rest queued oldest first"
+        " (0: unlimited; network = fair; society's is at most central_capacity)",
+        low=0,
     ),
     "flat_graph": _p(
         "small_world",
@@ -421,6 +430,10 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if params["landscape_parts"] == "tilt" and params["cell_rule"] != "filter":
         raise ParameterError(
             "landscape_parts", "tilt", "'well' unless cell_rule = 'filter' (a tilt needs it)"
+        )
+    if params["node_capacity"] and params["network"] != "fair":
+        raise ParameterError(
+            "node_capacity", params["node_capacity"], "0 unless network = 'fair' (its queues)"
         )
     if params["x_min"] >= params["x_max"]:
         raise ParameterError("x_max", params["x_max"], f"a value above x_min = {params['x_min']}")

@@ -132,7 +132,8 @@ class Regime:
         self.state = state
         self.holarchy = holarchy
         self.p_loss = params["p_loss"]
-        self.network = Network(params)
+        # command's centre keeps queues of its own (one report and one order per cell)
+        self.network = Network(params, holarchy.sizes, exempt_root=self.name == "command")
         # the step each holon last sent its report up (for repair by refreshing)
         self.reported_at = [np.zeros(n, dtype=np.int64) for n in holarchy.sizes]
 
@@ -154,6 +155,7 @@ class Regime:
     def deliver(self, t: int) -> None:
         """Before step ``t``'s phases: messages due by ``t`` reach their mailboxes."""
         self.network.line.deliver(t)
+        self.state.add_waits(self.network.line.take_waits())
 
     # --- helpers -------------------------------------------------------------------
     def observe(self, level: int, rows: slice, inputs: StepInputs) -> np.ndarray:
@@ -242,13 +244,20 @@ class Regime:
         if net.fair:
             when = np.broadcast_to(seen, ok.shape)[ok]
             writes = ((lv.reported, x[ok]), (lv.report_time, when))
-            net.line.send(net.arrival(t, 1), index(rows)[ok], *writes)
+            to = index(rows)[ok]
+            up = (level + 1, self.holarchy.parent[level][to])
+            route = self.route((level, to), up) if net.limited else None
+            net.line.send(net.arrival(t, 1), to, *writes, route=route, direction="up", sent_at=t)
         else:
             np.copyto(lv.reported[rows], x, where=ok[:, None])
             np.copyto(lv.report_time[rows], seen, where=ok)
         self.count(int(np.count_nonzero(send)), self.g.bits_state, hops, "up")
         lv.load[rows] += send
         self.add_per_parent(level, rows, ok, self.state.levels[level + 1].load)
+
+    def route(self, *hops: tuple[int, np.ndarray]) -> np.ndarray:
+        """The holons messages pass, one column per ``(level, rows)``, sender first."""
+        return np.stack([self.network.holons(level, rows) for level, rows in hops], axis=1)
 
     def count(self, n: int, bits: int, hops: int, direction: str) -> None:
         self.state.add("bits_" + direction, n * bits * hops)

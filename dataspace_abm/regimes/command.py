@@ -54,7 +54,11 @@ class Command(Regime):
         self, params: Mapping[str, Any], state: State, holarchy: Holarchy, rng: np.random.Generator
     ) -> None:
         super().__init__(params, state, holarchy, rng)
-        self.capacity = params["central_capacity"]
+        # society's capacity: version 1's central_capacity, or every holon's if smaller
+        node = params["node_capacity"]
+        self.capacity = (
+            min(params["central_capacity"], node) if node else params["central_capacity"]
+        )
         self.arrays = CommandArrays.start(state)
         self.hops = len(holarchy.sizes) - 1  # cell to society: through every level
         self.ordered_at = np.zeros(holarchy.n_cells, dtype=np.int64)  # last order sent
@@ -139,6 +143,14 @@ class Command(Regime):
         elif level == len(self.state.levels) - 1:
             self.send_orders(inputs)
 
+    def path_up(self, cells: np.ndarray) -> np.ndarray:
+        """The holons from each of ``cells`` to society: the cell, its organ, its
+        organization, society (whose own queues apply, not the network's)."""
+        hol = self.holarchy
+        organ = hol.parent[0][cells]
+        organization = hol.parent[1][organ]
+        return self.route((0, cells), (1, organ), (2, organization), (3, np.zeros_like(cells)))
+
     def _relay(self, cells: np.ndarray) -> None:
         """Organs and organizations forward each message: received plus sent, 2 each."""
         hol, s = self.holarchy, self.state
@@ -167,7 +179,10 @@ class Command(Regime):
         if net.fair:  # in flight: queued at the centre when it arrives
             writes = ((e.inbox_x, cells.x[ok]), (e.inbox_h, s.h[ok]))
             writes += ((e.inbox_time, np.full(ok.size, float(t))),)
-            net.line.send(net.arrival(t, hops), ok, *writes, stamp=e.pending_in)
+            route = self.path_up(ok) if net.limited else None
+            net.line.send(
+                net.arrival(t, hops), ok, *writes, stamp=e.pending_in, route=route, sent_at=t
+            )
         else:
             e.inbox_x[ok], e.inbox_h[ok] = cells.x[ok], s.h[ok]
             e.inbox_time[ok] = t
@@ -190,7 +205,11 @@ class Command(Regime):
         seen = np.full(ok.size, float(np.mean(e.view_time[alive])) if alive.any() else 0.0)
         if net.fair:
             writes = ((e.order, e.setpoint[ok]), (e.order_time, seen))
-            net.line.send(net.arrival(inputs.step, self.hops), ok, *writes)
+            route = self.path_up(ok)[:, ::-1] if net.limited else None
+            net.line.send(
+                net.arrival(inputs.step, self.hops), ok, *writes,
+                route=route, direction="down", sent_at=inputs.step,
+            )  # fmt: skip
         else:
             e.order[ok], e.order_time[ok] = e.setpoint[ok], seen
         self._relay(ok)

@@ -125,7 +125,10 @@ class Flat(Regime):
         if net.fair:
             writes = ((e.recv_m, e.m[g.src[ok]]), (e.recv_t, e.t[g.src[ok]]))
             writes += ((e.recv_time, np.full(ok.size, float(t))),)
-            net.line.send(net.arrival(t, 1), ok, *writes)
+            route = self.route((0, g.src[ok]), (0, g.dst[ok])) if net.limited else None
+            net.line.send(
+                net.arrival(t, 1), ok, *writes, route=route, direction="lateral", sent_at=t
+            )
         else:
             e.recv_m[ok], e.recv_t[ok] = e.m[g.src[ok]], e.t[g.src[ok]]
             e.recv_time[ok] = t

@@ -162,10 +162,15 @@ class Landscape(Regime):
         np.add.at(top.load, share.src[edges], 1)
         ok = delivered(self.lost(inputs, "lost_share"), edges)
         if self.network.fair:
-            arrival = self.network.arrival(inputs.step, 1)
-            self.network.line.send(
-                arrival, ok, (self.shared_obs, inputs.draws["env_obs"][share.src[ok]])
-            )
+            net, top = self.network, self.top
+            route = None
+            if net.limited:
+                route = self.route((top, share.src[ok]), (top, share.dst[ok]))
+            values = inputs.draws["env_obs"][share.src[ok]]
+            net.line.send(
+                net.arrival(inputs.step, 1), ok, (self.shared_obs, values),
+                route=route, direction="lateral", sent_at=inputs.step,
+            )  # fmt: skip
         else:
             self.shared_obs[ok] = inputs.draws["env_obs"][share.src[ok]]
         np.add.at(top.load, share.dst[ok], 1)
@@ -226,7 +231,11 @@ class Landscape(Regime):
                 )
             )
             writes += ((below.landscape_time, stamp[ok]),)
-            net.line.send(net.arrival(inputs.step, 1), to, *writes)
+            route = None
+            if net.limited:
+                route = self.route((level, index(rows)[source]), (level - 1, to))
+            arrival = net.arrival(inputs.step, 1)
+            net.line.send(arrival, to, *writes, route=route, direction="down", sent_at=inputs.step)
             below.load[kids] += ok
             return
         np.copyto(below.landscape_time[kids], stamp, where=ok)

@@ -1,37 +1,74 @@
-"""The network every regime's messages cross: delay per hop, loss per hop, repair by refresh.
+"""The network every regime's messages cross: delay per hop, loss per hop, repair by refresh,
+and a capacity for every holon.
 
-Under ``network = "v1"`` (version 1's protocol, the default for now) a message is written
-into its receiver's mailbox while it is sent and read the next step, whatever its hops,
-and a command message draws its loss once. Under ``network = "fair"`` (version 2's rules,
-the same for every regime) a message over ``h`` hops arrives ``max(1, h x hop_latency)``
-steps after it was sent, each hop draws its own loss, and every sender repairs losses by
-refreshing: a value it has not sent for ``refresh_every`` steps is sent again.
+Under ``network = "v1"`` (version 1's protocol) a message is written into its receiver's
+mailbox while it is sent and read the next step, whatever its hops, and a command message
+draws its loss once. Under ``network = "fair"`` (version 2's rules, the same for every
+regime) a message over ``h`` hops arrives ``max(1, h x hop_latency)`` steps after it was
+sent, each hop draws its own loss, and every sender repairs losses by refreshing: a value
+it has not sent for ``refresh_every`` steps is sent again.
+
+Capacity (``node_capacity``, fair network): every holon on a message's route (its sender,
+the holons that relay it, its receiver) handles it once, and handles at most
+``node_capacity`` messages a step in each direction (up, down, lateral); the rest wait, the
+oldest first, and their waits are counted. Nothing queued is overwritten by a fresher
+message: both are delivered in turn. Society's capacity is the smaller of
+``node_capacity`` and ``central_capacity`` (version 1's name for it); command's centre
+keeps its own queues, which hold one report and one order per cell (see ``command.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+DIRECTIONS = ("up", "down", "lateral")
+UNLIMITED = np.iinfo(np.int64).max
+
 
 @dataclass
 class Batch:
-    """Messages sent together: rows ``index`` of each mailbox get their values on arrival."""
+    """Messages sent together: rows ``index`` of each mailbox get their values on arrival.
 
-    arrival: int
+    Under capacity limits each message also carries its ``route`` (one holon per column,
+    sender first), the column it waits at (``stage``) and since when (``ready``)."""
+
+    arrival: int  # when the messages arrive if nobody on the way is busy
     index: np.ndarray
     writes: tuple[tuple[np.ndarray, np.ndarray], ...]  # (mailbox, values for index)
     stamp: np.ndarray | None = None  # a queue: rows not yet waiting (< 0) get the arrival
+    route: np.ndarray | None = None  # (messages, hops + 1) holon numbers
+    direction: int = 0
+    stage: np.ndarray | None = None
+    ready: np.ndarray | None = None
+    sent_at: int = 0
+
+    def write(self, pick: np.ndarray | slice, t: int) -> None:
+        """Deliver messages ``pick`` of this batch into their mailboxes at step ``t``."""
+        rows = self.index[pick]
+        for mailbox, values in self.writes:
+            mailbox[rows] = values[pick]
+        if self.stamp is not None:
+            fresh = rows[self.stamp[rows] < 0]
+            self.stamp[fresh] = t
 
 
 @dataclass
 class DelayLine:
-    """Messages in flight, delivered in the order they were sent once their step comes."""
+    """Messages in flight, delivered in the order they were sent once their step comes.
+
+    With ``capacity`` (one limit per holon; None: unlimited) a message moves hop by hop
+    and waits wherever a holon on its route has handled its limit for the step."""
 
     pending: list[Batch] = field(default_factory=list)
+    capacity: np.ndarray | None = None
+    hop_latency: int = 1
+    waits: list[np.ndarray] = field(default_factory=list)  # handled late, not yet counted
+    _used: np.ndarray | None = None  # (holons, directions): handled this step
+    _step: int = -1
 
     def send(
         self,
@@ -39,40 +76,137 @@ class DelayLine:
         index: np.ndarray,
         *writes: tuple[np.ndarray, np.ndarray],
         stamp: np.ndarray | None = None,
+        route: np.ndarray | None = None,
+        direction: str = "up",
+        sent_at: int = 0,
     ) -> None:
-        """Queue messages to rows ``index``; ``writes`` pairs each mailbox with its values."""
-        if index.size:
-            copies = tuple((mailbox, np.array(values)) for mailbox, values in writes)
-            self.pending.append(Batch(arrival, index.copy(), copies, stamp))
+        """Queue messages to rows ``index``; ``writes`` pairs each mailbox with its values.
+
+        ``route`` (needed under a capacity) names the holons each message passes, sender
+        first; the sender handles it now (``sent_at``) if it has capacity left."""
+        if not index.size:
+            return
+        copies = tuple((mailbox, np.array(values)) for mailbox, values in writes)
+        batch = Batch(arrival, index.copy(), copies, stamp)
+        if self.capacity is not None:
+            assert route is not None and route.shape[0] == index.size
+            n = index.size
+            batch.route, batch.direction = route, DIRECTIONS.index(direction)
+            batch.stage, batch.ready = np.zeros(n, np.int64), np.full(n, sent_at, np.int64)
+            batch.sent_at = sent_at
+            self._handle([batch], sent_at, sending=True)
+        self.pending.append(batch)
 
     def deliver(self, t: int) -> int:
-        """Write every batch due by step ``t`` into its mailboxes; returns messages delivered."""
-        due = [b for b in self.pending if b.arrival <= t]
-        self.pending = [b for b in self.pending if b.arrival > t]
-        for batch in due:
-            for mailbox, values in batch.writes:
-                mailbox[batch.index] = values
-            if batch.stamp is not None:
-                fresh = batch.index[batch.stamp[batch.index] < 0]
-                batch.stamp[fresh] = batch.arrival
-        return sum(b.index.size for b in due)
+        """Write every message due by step ``t`` into its mailboxes; returns how many."""
+        if self.capacity is None:
+            due = [b for b in self.pending if b.arrival <= t]
+            self.pending = [b for b in self.pending if b.arrival > t]
+            for batch in due:
+                batch.write(slice(None), batch.arrival)
+            return sum(b.index.size for b in due)
+        delivered = 0
+        while True:  # with hop_latency 0 a message may cross several holons in a step
+            moved, arrived = self._handle(self.pending, t, sending=False)
+            delivered += arrived
+            if not moved:
+                break
+        self.pending = [b for b in self.pending if (b.stage < b.route.shape[1]).any()]
+        return delivered
 
     def in_flight(self) -> int:
-        return sum(b.index.size for b in self.pending)
+        if self.capacity is None:
+            return sum(b.index.size for b in self.pending)
+        return sum(int(np.count_nonzero(b.stage < b.route.shape[1])) for b in self.pending)
+
+    def _handle(self, batches: Sequence[Batch], t: int, sending: bool) -> tuple[int, int]:
+        """One round of handling at step ``t``: every message ready at its current holon is
+        handled there, oldest first, while the holon has capacity; returns (handled,
+        delivered). A sender's handling takes effect next step at the earliest (the
+        update is synchronous); a relay's, ``hop_latency`` steps later."""
+        if self._step != t:
+            self._used = np.zeros((self.capacity.size, len(DIRECTIONS)), np.int64)
+            self._step = t
+        waiting = []
+        for b, batch in enumerate(batches):
+            pos = np.flatnonzero((batch.ready <= t) & (batch.stage < batch.route.shape[1]))
+            if pos.size:
+                waiting.append((b, pos))
+        if not waiting:
+            return 0, 0
+        which = np.concatenate([np.full(p.size, b) for b, p in waiting])
+        pos = np.concatenate([p for _, p in waiting])
+        ready = np.concatenate([batches[b].ready[p] for b, p in waiting])
+        sent = np.concatenate([np.full(p.size, batches[b].sent_at) for b, p in waiting])
+        node = np.concatenate(
+            [batches[b].route[p, batches[b].stage[p]] for b, p in waiting]
+        )  # fmt: skip
+        direction = np.concatenate([np.full(p.size, batches[b].direction) for b, p in waiting])
+        # oldest first: waiting since, then sent at, then the sending holon, then the receiver
+        origin = np.concatenate([batches[b].route[p, 0] for b, p in waiting])
+        receiver = np.concatenate([batches[b].index[p] for b, p in waiting])
+        order = np.lexsort((receiver, origin, sent, ready))
+        key = node[order] * len(DIRECTIONS) + direction[order]
+        by_key = np.argsort(key, kind="stable")
+        sorted_key = key[by_key]
+        first = np.searchsorted(sorted_key, sorted_key, side="left")
+        rank = np.empty_like(by_key)
+        rank[by_key] = np.arange(by_key.size) - first
+        room = self.capacity[node[order]] - self._used[node[order], direction[order]]
+        take = order[rank < room]
+        if not take.size:
+            return 0, 0
+        np.add.at(self._used, (node[take], direction[take]), 1)
+        self.waits.append(t - ready[take])  # zero for a message handled on time
+        arrived = 0
+        step = max(1, self.hop_latency) if sending else self.hop_latency
+        for b in np.unique(which[take]):
+            batch = batches[b]
+            mine = pos[take[which[take] == b]]
+            batch.stage[mine] += 1
+            batch.ready[mine] = t + step
+            done = mine[batch.stage[mine] == batch.route.shape[1]]
+            if done.size:
+                batch.write(done, t)
+                arrived += done.size
+        return take.size, arrived
+
+    def take_waits(self) -> np.ndarray:
+        """The waits counted since the last call (steps each message waited at a holon)."""
+        waits = np.concatenate(self.waits) if self.waits else np.zeros(0, np.int64)
+        self.waits = []
+        return waits
 
 
 class Network:
-    """The protocol settings of a run and its messages in flight."""
+    """The protocol settings of a run, its holons' capacities and its messages in flight."""
 
-    def __init__(self, params: Mapping[str, Any]) -> None:
+    def __init__(self, params: Mapping[str, Any], sizes: Sequence[int] = (), exempt_root=False):
         self.fair = params["network"] == "fair"
         self.hop_latency = params["hop_latency"]
         self.refresh_every = params["refresh_every"]
-        self.line = DelayLine()
+        self.offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        capacity = None
+        node, central = params.get("node_capacity", 0), params["central_capacity"]
+        # society's limit binds only if it is below what its children can send it a step
+        root_binds = len(sizes) > 1 and central < sizes[-2] and not exempt_root
+        if self.fair and (node > 0 or root_binds):
+            capacity = np.full(int(self.offset[-1]), node if node > 0 else UNLIMITED, np.int64)
+            capacity[-1] = UNLIMITED if exempt_root else min(capacity[-1], central)
+        self.line = DelayLine(capacity=capacity, hop_latency=self.hop_latency)
+
+    @property
+    def limited(self) -> bool:
+        """Whether messages move hop by hop through capacity queues."""
+        return self.line.capacity is not None
 
     def arrival(self, t: int, hops: int) -> int:
-        """When a message sent at step ``t`` over ``hops`` hops can be read."""
+        """When a message sent at step ``t`` over ``hops`` hops can be read (nobody busy)."""
         return t + max(1, hops * self.hop_latency)
+
+    def holons(self, level: int, rows: np.ndarray) -> np.ndarray:
+        """Network-wide numbers of holons ``rows`` of ``level``."""
+        return self.offset[level] + rows
 
     def due(self, t: int, last_sent: np.ndarray) -> np.ndarray:
         """Rows whose value was last sent ``refresh_every`` or more steps ago (the repair of
