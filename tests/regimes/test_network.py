@@ -93,7 +93,7 @@ def test_bits_are_messages_times_size_times_hops_under_the_fair_network(mode):
             expected_up = tally["msg_up"] * g.bits_state * 3
             expected_down = tally["msg_down"] * g.bits_state * 3
         else:
-            size = g.bits_pair if mode == "flat" else g.bits_state
+            size = model.regime.bits_gossip if mode == "flat" else g.bits_state
             expected_up = tally["msg_up"] * g.bits_state
             expected_down = tally["msg_down"] * g.bits_landscape
             assert tally["bits_lateral"] == tally["msg_lateral"] * size
