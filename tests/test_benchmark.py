@@ -56,12 +56,12 @@ def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, caps
     out = tmp_path / "b.json"
     args = ["bench", "--sizes", "200", "--modes", "landscape", "--steps", "1", "--repeats", "1"]
     args += ["--agents-up-to", "0", "--out", str(out)]
-    assert main([*args, "--set", "cell_rule=filter", "--set", "landscape_parts=tilt"]) == 0
+    assert main([*args, "--set", "cell_rule=gradient", "--set", "landscape_parts=well"]) == 0
     assert json.loads(out.read_text())["settings"] == {
-        "cell_rule": "filter",
-        "landscape_parts": "tilt",
+        "cell_rule": "gradient",
+        "landscape_parts": "well",
     }
-    assert main([*args, "--set", "landscape_parts=tilt"]) == 2  # a tilt needs the filter
+    assert main([*args, "--set", "cell_rule=gradient"]) == 2  # the default tilt needs the filter
     assert "'landscape_parts'" in capsys.readouterr().err
 
 

@@ -63,3 +63,13 @@ def param(default, kind, section, doc, **kw) -> Parameter:
 
 POS = {"low": 0.0, "low_open": True}  # strictly positive
 PRECISION = {"low": 1e-9, "high": 1e9}  # beyond, squared errors overflow or vanish
+
+
+# Version 1's rules (docs/odd.md section 13): the cells' gradient rule at its action gain, a
+# well-only landscape and version 1's protocol. ``resolve({**VERSION_1, ...})`` runs them.
+VERSION_1: dict[str, Any] = {
+    "cell_rule": "gradient",
+    "k_a": 0.1,
+    "landscape_parts": "well",
+    "network": "v1",
+}

@@ -17,6 +17,7 @@ import numpy as np
 from ..regimes import MODES, SCOPES
 from ..scenarios import SCENARIOS
 from .parameter import POS, PRECISION, Parameter, ParameterError
+from .parameter import VERSION_1 as VERSION_1  # re-exported: params.VERSION_1
 from .parameter import param as _p
 from .structure import count_holons
 
@@ -59,7 +60,7 @@ PARAMETERS: dict[str, Parameter] = {
     "k_mu": _p(
         0.1, "float", "dynamics", "perception gain of cells", low=0.0, low_open=True, high=1e6
     ),
-    "k_a": _p(0.1, "float", "dynamics", "action gain of cells", low=0.0, low_open=True, high=1e6),
+    "k_a": _p(0.5, "float", "dynamics", "action gain of cells", low=0.0, low_open=True, high=1e6),
     "timescale_ratio": _p(
         2.0,
         "float",
@@ -70,13 +71,13 @@ PARAMETERS: dict[str, Parameter] = {
     ),
     "a_max": _p(0.5, "float", "dynamics", "ramp limit of a cell's move per step", **POS),
     "cell_rule": _p(
-        "gradient",
+        "filter",
         "str",
         "dynamics",
         "how a cell infers and acts: a gradient step of its belief and action on the raw"
         " observation (version 1), or a filtered estimate, a closed-form preferred state and"
-        " action on the estimate (version 2, in progress)",
-        choices=("gradient", "filter"),
+        " action on the estimate (version 2)",
+        choices=("filter", "gradient"),
     ),
     "k_shape": _p(
         0.1,
@@ -122,12 +123,12 @@ PARAMETERS: dict[str, Parameter] = {
         high=100.0,
     ),
     "landscape_parts": _p(
-        "well",
+        "tilt",
         "str",
         "regimes",
         "what a landscape is made of (landscape): a well whose centre the parents move, or"
         " a tilt (a price) the top shaping level learns by dual ascent (cell_rule = filter)",
-        choices=("well", "tilt"),
+        choices=("tilt", "well"),
     ),
     "tilt_gain": _p(
         0.02,
@@ -165,13 +166,13 @@ PARAMETERS: dict[str, Parameter] = {
     "header_bits": _p(64, "int", "messages", "bits of a message header", low=0, high=10**6),
     "float_bits": _p(32, "int", "messages", "bits per transmitted number", low=1, high=128),
     "network": _p(
-        "v1",
+        "fair",
         "str",
         "messages",
         "the protocol every regime's messages follow: version 1's (a message is read the"
         " next step whatever its hops; command draws its loss once), or version 2's fair one"
         " (hop_latency steps and a loss draw per hop, losses repaired by refreshing)",
-        choices=("v1", "fair"),
+        choices=("fair", "v1"),
     ),
     "hop_latency": _p(
         1, "int", "messages", "steps a message takes per hop (network = fair)", low=0, high=1000

@@ -136,6 +136,22 @@ class Regime:
         self.network = Network(params, holarchy.sizes, exempt_root=self.name == "command")
         # the step each holon last sent its report up (for repair by refreshing)
         self.reported_at = [np.zeros(n, dtype=np.int64) for n in holarchy.sizes]
+        self.report_delta = self._report_thresholds(holarchy)
+
+    def _report_thresholds(self, holarchy: Holarchy) -> list[Any]:
+        """Send-on-delta thresholds of reports, per level: ``delta`` for a cell; under the
+        filter rule, ``delta / sqrt(n)`` for the mean of ``n`` cells, whose own error is that
+        small, so that a stale mean does not feed an integrator above (version 1: ``delta``)."""
+        delta = self.g.delta
+        if not self.g.filter:
+            return [delta] * len(holarchy.sizes)
+        cells, thresholds = np.ones(holarchy.n_cells), [delta]
+        for level in range(1, len(holarchy.sizes)):
+            cells = np.bincount(
+                holarchy.parent[level - 1], weights=cells, minlength=holarchy.sizes[level]
+            )
+            thresholds.append(delta / np.sqrt(np.maximum(cells, 1.0)))
+        return thresholds
 
     def infers(self, level: int) -> bool:
         """Whether holons of ``level`` run inference (and so have a free energy of their own)."""
@@ -154,7 +170,7 @@ class Regime:
 
     def deliver(self, t: int) -> None:
         """Before step ``t``'s phases: messages due by ``t`` reach their mailboxes."""
-        self.network.line.deliver(t)
+        self.network.deliver(t)
         self.state.add_waits(self.network.line.take_waits())
 
     # --- helpers -------------------------------------------------------------------
@@ -230,7 +246,8 @@ class Regime:
         a cell's estimate (what it knows of its state)."""
         lv, net, t = self.state.levels[level], self.network, inputs.step
         x = lv.mu[rows] if self.g.filter and level == 0 else lv.x[rows]
-        send = eq.moved(x, lv.sent_up[rows], self.g.delta)
+        delta = self.report_delta[level]
+        send = eq.moved(x, lv.sent_up[rows], delta[rows] if np.ndim(delta) else delta)
         if net.fair:  # repair: a report not sent for refresh_every steps goes again
             send |= net.due(t, self.reported_at[level][rows])
             self.reported_at[level][rows] = np.where(send, t, self.reported_at[level][rows])

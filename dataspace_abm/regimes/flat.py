@@ -216,6 +216,8 @@ class Flat(Regime):
         if net.fair:
             writes = ((e.recv_m, e.m[g.src[ok]]), (e.recv_t, e.t[g.src[ok]]))
             writes += ((e.recv_time, np.full(ok.size, float(t))),)
+            if self.g.filter:  # version 2: the price goes with the estimates
+                writes += ((e.recv_b, e.b[g.src[ok]]),)
             route = self.route((0, g.src[ok]), (0, g.dst[ok])) if net.limited else None
             net.line.send(
                 net.arrival(t, 1), ok, *writes, route=route, direction="lateral", sent_at=t
@@ -229,14 +231,13 @@ class Flat(Regime):
 
     def _send_price(self, idx: np.ndarray, ok: np.ndarray, t: int) -> None:
         """Version 2: the price goes with the estimates; each sender keeps what its
-        neighbours now hold of it (its message, once it has arrived)."""
+        neighbours now hold of it (its message, once it has arrived: its own books, not a
+        message, so they take no capacity)."""
         e, src = self.arrays, self.graph.src
         e.sent_b[idx] = e.b[idx]
         held = ((e.held_m, e.m[idx]), (e.held_b, e.b[idx]))
         if self.network.fair:
-            arrival = self.network.arrival(t, 1)
-            self.network.line.send(arrival, ok, (e.recv_b, e.b[src[ok]]))
-            self.network.line.send(arrival, idx, *held)
+            self.network.books.send(self.network.arrival(t, 1), idx, *held)
         else:
             e.recv_b[ok] = e.b[src[ok]]
             for mailbox, values in held:

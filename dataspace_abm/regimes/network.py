@@ -194,6 +194,13 @@ class Network:
             capacity = np.full(int(self.offset[-1]), node if node > 0 else UNLIMITED, np.int64)
             capacity[-1] = UNLIMITED if exempt_root else min(capacity[-1], central)
         self.line = DelayLine(capacity=capacity, hop_latency=self.hop_latency)
+        # a sender's own books that follow its messages' arrival (no capacity: no message)
+        self.books = DelayLine()
+
+    def deliver(self, t: int) -> None:
+        """Messages, and the books that follow them, due by step ``t``."""
+        self.line.deliver(t)
+        self.books.deliver(t)
 
     @property
     def limited(self) -> bool:

@@ -119,4 +119,4 @@ def test_engines_agree_under_capacity():
 
 def test_node_capacity_needs_the_fair_network():
     with pytest.raises(ParameterError, match="node_capacity"):
-        HolarchyModel(node_capacity=5)
+        HolarchyModel(node_capacity=5, network="v1")

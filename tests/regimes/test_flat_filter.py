@@ -35,11 +35,13 @@ def test_flat_reaches_the_target_and_holds_it(network):
 
 
 def test_a_calm_flat_network_sends_a_fraction_of_its_first_traffic():
-    """Send-on-delta applies to the gossip: once calm, a tenth of the first 50 steps' bits
-    (measured 20,150 against 270,925 a step)."""
-    table = HolarchyModel(rng=1, **V2).run(400)
+    """Send-on-delta applies to the gossip: once calm, the bits a step fall below an eighth
+    of the first 50 steps' (measured 26,463 against 270,925 under the fair network, whose
+    refreshes, every cell to its neighbours every 50 steps, are most of what is left;
+    20,150 under version 1's protocol)."""
+    table = HolarchyModel(rng=1, **V2).run(600)
     first, late = table["bits_total"].iloc[1:51].mean(), table["bits_total"].iloc[-100:].mean()
-    assert late * 10 <= first
+    assert late * 8 <= first
 
 
 def test_the_sums_of_the_gossip_are_kept_however_stale():

@@ -1,8 +1,8 @@
-"""Version 2's cells (filtered estimate, action on it) and the tilt: the targets measured so far.
+"""Version 2 at its defaults (filtered estimates, action on them, the tilt, the fair network):
+the targets of the model's specification, at small sizes, with measured values.
 
-The model's version 2 is in progress: these hold for the parts that exist (the cells' rule
-in every regime, the landscape's tilt); the fair network (per-hop latency for every
-regime, capacity queues for every holon, repaired losses) is still to come.
+Tolerances: the runs are seeded, so a measured value is re-derived exactly; where a test
+asserts a target rather than a value, the margin is the target's own (60 steps, 10 %, 10x).
 """
 
 import numpy as np
@@ -11,9 +11,11 @@ import pytest
 
 from dataspace_abm import HolarchyModel
 from dataspace_abm.core.metrics import time_to_target
+from dataspace_abm.core.parameter import VERSION_1
 
-V2 = {"cell_rule": "filter", "k_a": 0.5}
-TILT = {**V2, "landscape_parts": "tilt"}
+V2: dict = {}  # the defaults
+TILT = {"landscape_parts": "tilt"}
+WELL = {"landscape_parts": "well"}
 
 
 def run(steps, **kw):
@@ -33,21 +35,23 @@ def test_the_tilt_reaches_the_target_within_60_steps(sizes, cells):
 
 def test_a_calm_shaped_system_goes_quiet():
     """After convergence, bits per step at least 10x below the first 50 steps' mean, with the
-    tracking error at or below 0.05 (measured at 600 steps: 64,758 against 445 bits)."""
+    tracking error at or below 0.05 (measured at 600 steps: 64,758 against 3,521 bits, most
+    of them the fair network's refreshes; tracking error 0.012)."""
     table = run(600, **TILT)
     first, late = table["bits_total"].iloc[1:51].mean(), table["bits_total"].iloc[-100:].mean()
     assert late * 10 <= first
     assert table["tracking_error"].iloc[-100:].mean() <= 0.05
 
 
-@pytest.mark.parametrize(("sizes", "measured"), [((8, 8, 8), 1.047), ((16, 25, 25), 1.027)])
+@pytest.mark.parametrize(("sizes", "measured"), [((8, 8, 8), 1.030), ((16, 25, 25), 1.005)])
 def test_the_tilt_comes_within_ten_percent_of_commands_optimality_gap(sizes, measured):
-    """Static niches, ample capacity, messages read the next step: version 2's target. The
-    ratio of the gaps (last tenth of 600 steps) was measured at 1.047 (512 cells) and 1.027
-    (10^4); both gaps are mostly the filtered estimate's own error."""
+    """Static niches, ample capacity, hop_latency 0: version 2's target. The ratio of the
+    gaps (last tenth of 600 steps) was measured at 1.030 (512 cells) and 1.005 (10^4); both
+    gaps are mostly the filtered estimate's own error."""
     n_org, organs, per_organ = sizes
     shape = {"n_organizations": n_org, "organs_per_organization": organs,
              "cells_per_organ": per_organ}  # fmt: skip
+    shape["hop_latency"] = 0
     landscape = run(600, **TILT, **shape)["optimality_gap"].iloc[-60:].mean()
     command = run(600, mode="command", **V2, **shape)["optimality_gap"].iloc[-60:].mean()
     assert landscape / command <= 1.10
@@ -57,15 +61,18 @@ def test_the_tilt_comes_within_ten_percent_of_commands_optimality_gap(sizes, mea
 def test_version_2_cells_move_with_the_estimate_not_the_noise():
     """Action on the filtered estimate: command's action energy falls from v1's 6.7e4 J to a
     few hundred, as the cells no longer feed sensing noise into their moves."""
-    v1 = run(200, mode="command")["energy_action"].sum()
+    v1 = run(200, mode="command", **VERSION_1)["energy_action"].sum()
     v2 = run(200, mode="command", **V2)["energy_action"].sum()
     assert v2 * 20 < v1
 
 
 def test_command_cells_report_their_niche_only_under_version_2():
-    """The planner reads niches only: with static niches a v2 cell reports once, never again."""
-    table = run(100, mode="command", **V2)
-    assert table["bits_up"].iloc[2:].sum() == 0
+    """The planner reads niches only: with static niches (known to the centre from the
+    start, as a parent knows its children's starting states) a v2 cell sends only its
+    refreshes (every refresh_every steps), never its noisy state."""
+    table = run(100, mode="command", refresh_every=40)
+    sent = table.loc[table["bits_up"] > 0, "step"].tolist()
+    assert sent == [40, 80]
 
 
 def test_optimality_gap_is_zero_at_the_optimum_and_missing_when_empty():
@@ -96,7 +103,7 @@ def test_a_well_settles_under_version_2_but_misses_the_optimum():
     """With the parents' own gain (k_shape) the well's cascade settles (measured tracking
     error 0.022 after 600 steps), but a well keeps each cell a share of its niche deviation:
     its optimality gap stays near 0.46 where the tilt's is 0.051."""
-    well = run(600, **V2)
+    well = run(600, **WELL)
     tilt = run(600, **TILT)
     assert well["tracking_error"].iloc[-60:].mean() < 0.05
     assert well["optimality_gap"].iloc[-60:].mean() > 5 * tilt["optimality_gap"].iloc[-60:].mean()

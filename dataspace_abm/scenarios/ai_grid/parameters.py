@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.parameter import POS, PRECISION, Parameter
+from ...core.parameter import POS, PRECISION, VERSION_1, Parameter
 from ...core.parameter import param as _p
 
 UNIT = {"low": 0.0, "high": 1.0}
@@ -73,6 +73,7 @@ GRID_PARAMETERS: dict[str, Parameter] = {
 
 # A preset changes these defaults; anything the user sets still wins.
 GRID_PRESET: dict[str, Any] = {
+    **VERSION_1,  # calibrated on version 1's rules; its version 2 is a later step
     "d": 1,
     "x_min": 0.0,
     "x_max": 1.0,
