@@ -9,9 +9,10 @@ runs another seed); the comments give what seed 1 shows.
 import re
 import sys
 
-import numpy as np
 import pytest
 from seminar_runs import PARTS, command_runs, commands, exercises, page_runs, page_settings
+
+from dataspace_abm.core.metrics import time_to_target
 
 THIS = sys.modules[__name__]
 
@@ -37,37 +38,34 @@ def _first_below(series, level):
 def test_exercise_1_shape_versus_command():
     runs = page_runs(1)
     land, cmd = runs["A"], runs["B"]
-    # command: on target by step 5, near 0.03 from then on
-    assert cmd.tracking_error.loc[5] < 0.1  # 0.06
-    assert cmd.tracking_error.loc[5:400].mean() < 0.04  # 0.03
-    # landscape: still above 0.2 at step 200, below 0.2 by step 400
-    assert land.tracking_error.loc[200] > 0.2  # 0.34
-    assert land.tracking_error.loc[380:400].mean() < 0.2  # 0.14
-    # less than half of command's bits and energy
+    reached = {k: time_to_target(t.index, t.tracking_error) for k, t in runs.items()}
+    assert reached["B"] <= 10  # 7: an order takes three steps down
+    assert cmd.tracking_error.loc[5:400].mean() < 0.02  # 0.006
+    assert land.tracking_error.loc[20] > 0.5  # 1.4
+    assert 30 <= reached["A"] <= 80  # 50
+    assert land.tracking_error.loc[100:400].max() < 0.06  # 0.049
+    gaps = [t.optimality_gap.loc[300:400].mean() for t in (land, cmd)]  # 0.053, 0.051
+    assert gaps[0] < 1.1 * gaps[1]
     bits = land.bits_cumulative.loc[400] / cmd.bits_cumulative.loc[400]
     energy = land.energy_cumulative.loc[400] / cmd.energy_cumulative.loc[400]
-    assert 0.4 < bits < 0.5  # 0.47
-    assert 0.4 < energy < 0.5  # 0.46
-    # busiest holon: an organ (2 x 8 + 2) against society (2 x 128 at step 1)
+    assert 1.2 < bits < 1.8  # 1.50: command is cheaper in bits with static niches
+    assert 0.2 < energy < 0.45  # 0.33
+    # busiest holon: an organ (2 x 8 + 2) against society (an order to each of 128 cells)
     assert land.peak_node_load.max() == 18
-    assert cmd.peak_node_load.max() >= 250  # 256
-    assert cmd.society_load.loc[1] == cmd.peak_node_load.max()
-    # about the same niche error
-    for table in (land, cmd):
-        assert 1.2 < table.niche_error.loc[400] < 1.7  # 1.46, 1.49
+    assert cmd.peak_node_load.max() == cmd.society_load.loc[1] == 128
 
 
 def test_exercise_2_a_steeper_landscape():
     runs = page_runs(2)
     flat, steep = runs["A"], runs["B"]
-    assert steep.tracking_error.loc[100] < 0.35  # 0.08
-    assert flat.tracking_error.loc[100] > 0.9  # 1.09
-    assert _first_below(steep.tracking_error, 0.2) < 100  # 71
-    assert _first_below(flat.tracking_error, 0.2) > 200  # 316
+    assert steep.tracking_error.loc[100] < 0.3  # 0.08
+    assert flat.tracking_error.loc[100] > 0.8  # 1.06
     niche_flat = flat.niche_error.loc[300:400].mean()  # 1.39
     niche_steep = steep.niche_error.loc[300:400].mean()  # 1.56
     assert niche_steep > niche_flat + 0.05
-    assert steep.energy_cumulative.loc[400] > 1.05 * flat.energy_cumulative.loc[400]  # 1.08
+    assert steep.energy_cumulative.loc[400] > 1.2 * flat.energy_cumulative.loc[400]  # 1.62
+    for table in (flat, steep):  # 0.42, 0.52: a well misses the best allocation
+        assert table.optimality_gap.loc[300:400].mean() > 0.3
 
 
 def test_exercise_3_cut_a_third_of_the_cells():
@@ -76,11 +74,10 @@ def test_exercise_3_cut_a_third_of_the_cells():
     for table in (land, flat):
         assert table.alive_cells.loc[399] == 128
         assert table.alive_cells.loc[400] == 80  # 6 of 16 organs, 8 cells each
-    assert land.tracking_error.loc[701:800].mean() < 0.1  # 0.06
-    before = flat.tracking_error.loc[350:399].mean()  # 0.05
-    after = flat.tracking_error.loc[701:800].mean()  # 0.20
-    assert after > 0.15
-    assert after > 3 * before
+        assert table.tracking_error.loc[701:800].mean() < 0.1  # 0.017, 0.013
+        assert table.tracking_error.loc[401:].max() < 0.15  # 0.059, 0.022
+    after = [t.bits_total.loc[401:].sum() for t in (land, flat)]  # 2.3e5, 1.05e6
+    assert after[1] > 4 * after[0]  # 4.7
 
 
 def _row(printed: str, mode: str) -> dict[str, float]:
@@ -100,18 +97,18 @@ def test_exercise_4_a_million_cells(tmp_path, monkeypatch):
     # the busiest holon
     for printed, branching in ((small["printed"], 10), (large["printed"], 100)):
         assert _row(printed, "landscape")["peak_node_load"] == 2 * branching + 2
-    assert 1900 <= _row(small["printed"], "command")["peak_node_load"] <= 2000  # 1987
-    assert _row(large["printed"], "command")["peak_node_load"] > 1_000_000  # 1.09e6
-    # bits per cell: the same at both sizes
-    for mode, low, high in (("landscape", 2300, 2700), ("command", 5900, 6300)):
+    assert _row(small["printed"], "command")["peak_node_load"] == 1000  # an order per cell
+    assert _row(large["printed"], "command")["peak_node_load"] == 100_000  # its capacity
+    # bits per cell: about the same at both sizes
+    for mode, low, high in (("landscape", 1500, 1900), ("command", 380, 390)):
         for entry, n in ((small, 10**3), (large, 10**6)):
             per_cell = _row(entry["printed"], mode)["bits_total"] / n
-            assert low < per_cell < high, (mode, n, per_cell)  # 2.6e3, 2.4e3; 6.1e3
+            assert low < per_cell < high, (mode, n, per_cell)  # 1.76e3, 1.58e3; 384
     # after 10 steps: command on target at 10^3 only; landscape not yet at either size
-    assert _row(small["printed"], "command")["tracking_error"] < 0.02  # 0.003
-    assert 0.15 < _row(large["printed"], "command")["tracking_error"] < 0.35  # 0.25
+    assert _row(small["printed"], "command")["tracking_error"] < 0.02  # 0.011
+    assert 0.4 < _row(large["printed"], "command")["tracking_error"] < 0.7  # 0.56
     for entry in (small, large):
-        assert _row(entry["printed"], "landscape")["tracking_error"] > 1.3  # 1.43, 1.42
+        assert _row(entry["printed"], "landscape")["tracking_error"] > 1.0  # 1.08, 1.07
 
 
 def _snippet(printed: str, name: str, label: str) -> float:
@@ -176,12 +173,12 @@ def test_exercise_6_share_data_or_not(tmp_path, monkeypatch):
 
 def test_exercise_7_how_much_talk_is_needed():
     runs = page_runs(7)
-    a, b, c = runs["A"], runs["B"], runs["C"]
+    a, c = runs["A"], runs["C"]
     bits = {k: t.bits_cumulative.loc[400] for k, t in runs.items()}
-    assert 0.45 < bits["B"] / bits["A"] < 0.53  # 0.49
-    assert bits["C"] / bits["A"] < 0.1  # 0.08
-    late = {k: t.tracking_error.loc[300:400].mean() for k, t in runs.items()}
-    assert late["B"] < 0.3  # 0.17
-    assert late["C"] > late["A"]  # 0.47 against 0.17
-    energy = np.array([t.energy_cumulative.loc[400] for t in (a, b, c)])
-    assert energy.max() / energy.min() < 1.01
+    assert 0.3 < bits["B"] / bits["A"] < 0.5  # 0.42
+    assert 0.2 < bits["C"] / bits["A"] < 0.4  # 0.32
+    assert runs["B"].tracking_error.loc[300:400].mean() < 0.1  # 0.024 against 0.016
+    reached = {k: time_to_target(t.index, t.tracking_error) for k, t in runs.items()}
+    assert reached["A"] <= 60  # 50
+    assert not reached["C"] < 180  # 238 (NaN: not by step 400)
+    assert c.energy_cumulative.loc[400] > 1.4 * a.energy_cumulative.loc[400]  # 103 J, 64 J

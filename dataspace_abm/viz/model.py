@@ -111,6 +111,7 @@ CONTROLS: dict[str, dict] = {
     "organs_per_organization": _slider("organs_per_organization", "Organs each", 1, 8, 1, 4),
     "cells_per_organ": _slider("cells_per_organ", "Cells each", 1, 16, 1),
     "pi_o": _slider("pi_o", "Sensing precision π_o", 0.5, 50.0, 0.5),
+    "landscape_parts": _select("landscape_parts", "Landscape parts", ("tilt", "well")),
     "pi_prior": _slider("pi_prior", "Landscape precision π", 0.1, 10.0, 0.1),
     "pi_h": _slider("pi_h", "Niche stiffness π_h", 0.05, 5.0, 0.05),
     "sensing_noise": _slider("sensing_noise", "Sensing noise", 0.0, 5.0, 0.1),
