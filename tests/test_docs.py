@@ -133,3 +133,26 @@ def test_the_odd_parameter_table_lists_every_parameter_with_its_default():
         assert name in rows, f"docs/odd.md has no row for the parameter {name}"
         if spec.kind not in ("series", "path"):
             assert rows[name] == str(spec.default), name
+
+
+def test_the_energy_settings_are_the_odd_table_and_run():
+    """docs/odd.md's two calibrations are params.ENERGY_SETTINGS; a run prices its bits
+    with them, and the Landauer floor sits where the table says."""
+    from dataspace_abm import HolarchyModel
+    from dataspace_abm.core.params import ENERGY_SETTINGS
+
+    text = (ROOT / "docs" / "odd.md").read_text()
+    rows = {"data_centre": "| data centre, one switch hop |", "cell": "| biological cell, one "}
+    for name, costs in ENERGY_SETTINGS.items():
+        row = next(line for line in text.splitlines() if line.startswith(rows[name]))
+        cells = [c.strip() for c in row.split("|")]
+        assert [float(cells[i].split()[0]) for i in (3, 4, 5, 6)] == [
+            costs["c_act"],
+            costs["c_inf"],
+            costs["c_bit"],
+            costs["c_central"],
+        ]
+        table = HolarchyModel(rng=1, n_organizations=2, **costs).run(20)
+        assert (table["energy_communication"] == costs["c_bit"] * table["bits_total"]).all()
+        floor = table["landauer_floor"].sum() / table["bits_total"].sum()
+        assert float(cells[8]) == pytest.approx(costs["c_bit"] / floor, rel=0.05)

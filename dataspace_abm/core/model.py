@@ -96,7 +96,6 @@ class HolarchyModel(mesa.Model):
         self.inputs = self._inputs(t, target)
         self.state.reset_tally()
         regime, inputs = self.regime, self.inputs
-        regime.deliver(t)  # messages in flight that are due reach their mailboxes
         if p["engine"] != "agents":  # whole levels at once: "vectorized" or "numpy"
             for level, size in enumerate(self.holarchy.sizes):
                 regime.step(level, slice(0, size), inputs)
@@ -105,6 +104,9 @@ class HolarchyModel(mesa.Model):
         else:  # every holon as a Mesa agent, in random order: the order must not matter
             self.agents.shuffle_do("step")
             self.agents.shuffle_do("advance")
+        # messages due by the next step reach their mailboxes now, so that this step's
+        # measures see what a message written straight into its mailbox would show
+        regime.deliver(t + 1)
         accounts = step_accounts(self)  # every step, so cumulative sums miss nothing
         self.scenario_measures = self.environment.measures(t, self.state)
         if t % p["collect_every"] == 0:

@@ -73,3 +73,12 @@ VERSION_1: dict[str, Any] = {
     "landscape_parts": "well",
     "network": "v1",
 }
+
+
+# Energy in two documented settings (docs/odd.md, D17), J: a data-centre network (a switch
+# hop per bit, a server's full-range power move as the unit of action) and a biological
+# cell (ATP per bit at a synapse, one kinesin step as the unit of action).
+ENERGY_SETTINGS: dict[str, dict[str, float]] = {
+    "data_centre": {"c_act": 9.0e6, "c_inf": 1.5e-10, "c_bit": 9.8e-12, "c_central": 1.5e-10},
+    "cell": {"c_act": 7.3e-20, "c_inf": 7.3e-20, "c_bit": 7.3e-16, "c_central": 7.3e-20},
+}

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..regimes import MODES, SCOPES
 from ..scenarios import SCENARIOS
+from .parameter import ENERGY_SETTINGS as ENERGY_SETTINGS  # re-exported
 from .parameter import POS, PRECISION, Parameter, ParameterError
 from .parameter import VERSION_1 as VERSION_1  # re-exported: params.VERSION_1
 from .parameter import param as _p

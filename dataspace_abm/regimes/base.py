@@ -169,7 +169,8 @@ class Regime:
         """Holons were just removed (their rows marked dead)."""
 
     def deliver(self, t: int) -> None:
-        """Before step ``t``'s phases: messages due by ``t`` reach their mailboxes."""
+        """Before step ``t``'s phases (the model calls it at the end of step ``t - 1``):
+        messages due by ``t`` reach their mailboxes."""
         self.network.deliver(t)
         self.state.add_waits(self.network.line.take_waits())
 

@@ -2,7 +2,10 @@
 
 Above the cells the numpy code runs unchanged: organs, organizations and society are a
 thousandth of the rows. Only whole-level calls take the kernels; one-row calls (the
-per-agent engine) run the numpy reference.
+per-agent engine) run the numpy reference. A cell's report and its organ's landscape are
+written straight into the receiver's mailbox whenever that is when the delay line would
+deliver them (one hop, ``hop_latency`` at most 1, no capacity queue): the receiver reads
+them in the next step's phases either way.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import numpy as np
 from . import landscape_kernels as K
 from .base import StepInputs
 from .landscape import Landscape
+
+NEVER = np.iinfo(np.int64).max  # version 1's protocol never refreshes
 
 
 def _whole(level, rows: slice) -> bool:
@@ -51,7 +56,7 @@ class CompiledLandscape(Landscape):
 
     def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
         lv = self.state.levels[level]
-        if level != 0 or not _whole(lv, rows) or self.network.fair:
+        if level != 0 or not _whole(lv, rows) or not self.network.direct(1):
             return super().report_up(level, rows, inputs, hops)
         lost = self.lost(inputs, "lost_up", 0)
         known = lv.mu if self.g.filter else lv.x  # version 2's cells report their estimate
@@ -59,13 +64,14 @@ class CompiledLandscape(Landscape):
             known, lv.sent_up, lv.reported, lv.report_time, float(inputs.step), lv.alive,
             K.NONE_BOOL if lost is None else lost,
             self.holarchy.parent[0], lv.load, self.state.levels[1].load,
-            self.g.delta * self.g.delta,
+            self.g.delta * self.g.delta, self.reported_at[0],
+            self.network.refresh_every if self.network.fair else NEVER,
         )  # fmt: skip
         self.count(sent, self.g.bits_state, hops, "up")
 
     def broadcast(self, level: int, rows: slice, inputs: StepInputs) -> None:
         lv, cells = self.state.levels[level], self.state.levels[0]
-        if level != 1 or not _whole(lv, rows) or self.network.fair:
+        if level != 1 or not _whole(lv, rows) or not self.network.direct(1):
             return super().broadcast(level, rows, inputs)
         changed = self.changed_landscapes(level, rows, inputs.step)
         if not changed.any():

@@ -82,20 +82,27 @@ def filter_cells_step(
 
 @njit(cache=True)
 def report_up(
-    x, sent_up, reported, report_time, now, alive, lost, parent, load, parent_load, delta2
-):
-    """Send-on-delta reports of every row to its parent; returns the number sent."""
+    x, sent_up, reported, report_time, now, alive, lost, parent, load, parent_load, delta2,
+    reported_at, refresh_every,
+):  # fmt: skip
+    """Send-on-delta reports of every row to its parent, and the refresh of a report not
+    sent for ``refresh_every`` steps (the fair network's repair); returns the number sent."""
     n, d = x.shape
     has_loss = lost.shape[0] == n
+    step = int(now)
     sent = 0
     for i in range(n):
+        due = step - reported_at[i] >= refresh_every
         if not alive[i]:
+            if due:
+                reported_at[i] = step
             continue
         dist = 0.0
         for k in range(d):
             v = x[i, k] - sent_up[i, k]
             dist += v * v
-        if dist > delta2:
+        if dist > delta2 or due:
+            reported_at[i] = step
             sent += 1
             load[i] += 1
             arrives = not (has_loss and lost[i])

@@ -207,6 +207,12 @@ class Network:
         """Whether messages move hop by hop through capacity queues."""
         return self.line.capacity is not None
 
+    def direct(self, hops: int) -> bool:
+        """Whether a message over ``hops`` hops may be written into its mailbox as it is
+        sent: version 1's protocol, or the fair network when it would arrive next step
+        with no queue on the way (the receiver reads it in the next step's phases)."""
+        return not self.fair or (not self.limited and hops * self.hop_latency <= 1)
+
     def arrival(self, t: int, hops: int) -> int:
         """When a message sent at step ``t`` over ``hops`` hops can be read (nobody busy)."""
         return t + max(1, hops * self.hop_latency)

@@ -28,10 +28,15 @@ def _landscape_png(model: HolarchyModel, level: int, row: int) -> tuple[bytes, s
     view = landscape(model, level, row)
     name = LEVELS[level]
     title = f"the {name} {row}'s landscape for its {LEVELS[level - 1]}s, step {model.steps}"
-    caption = (
-        f"{name} {row}, step {model.steps}: centre ({view.theta[0]:.3f}, {view.theta[1]:.3f}),"
-        f" children's mean ({view.mean[0]:.3f}, {view.mean[1]:.3f}), precision {view.precision:.3g}"
-    )
+    mean = f"children's mean ({view.mean[0]:.3f}, {view.mean[1]:.3f})"
+    if view.tilt is not None:
+        b = view.tilt
+        caption = f"{name} {row}, step {model.steps}: price b ({b[0]:.3g}, {b[1]:.3g}), {mean}"
+    else:
+        caption = (
+            f"{name} {row}, step {model.steps}: centre ({view.theta[0]:.3f},"
+            f" {view.theta[1]:.3f}), {mean}, precision {view.precision:.3g}"
+        )
     if model.p["mode"] != "landscape":
         caption += f". In the {model.p['mode']} regime no parent moves its landscape."
     return to_png(landscape_figure(view, title)), caption

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 class LandscapeView:
     """The potential a parent draws for its children, on a grid over the first two dims.
 
-    ``z[i, j] = 1/2 pi_child |(xs[j], ys[i]) - theta|^2`` (the other dims held at theta).
+    ``z[i, j] = 1/2 pi_child |(xs[j], ys[i]) - theta|^2`` (the other dims held at theta);
+    under a tilt ``z = -b . (y - mean)``, parallel lines falling toward where the price pushes.
     """
 
     level: int
@@ -36,6 +37,7 @@ class LandscapeView:
     mean: np.ndarray  # the living children's mean, (2,)
     niches: np.ndarray | None  # the cells' niches when the children are cells, (k, 2)
     dims: int = 2  # the model's state dimension (1: the second axis is a placeholder)
+    tilt: np.ndarray | None = None  # the price drawn (a tilt: z = -b . y), first two dims
 
 
 def _plane(v: np.ndarray) -> np.ndarray:
@@ -61,9 +63,13 @@ def landscape(model: HolarchyModel, level: int, row: int, resolution: int = 60) 
     xs = np.linspace(centre[0] - half, centre[0] + half, resolution)
     ys = np.linspace(centre[1] - half, centre[1] + half, resolution)
     gx, gy = np.meshgrid(xs, ys)
+    dims = lv.theta.shape[1]
+    if getattr(model.regime, "tilted", False):  # a price: parallel contour lines, no centre
+        b = _plane(lv.tilt_child[row])[0]
+        z = -(b[0] * (gx - mean[0]) + b[1] * (gy - mean[1]))
+        return LandscapeView(level, row, xs, ys, z, mean, 0.0, children, mean, niches, dims, b)
     precision = float(lv.pi_child[row])
     z = 0.5 * precision * ((gx - theta[0]) ** 2 + (gy - theta[1]) ** 2)
-    dims = lv.theta.shape[1]
     return LandscapeView(level, row, xs, ys, z, theta, precision, children, mean, niches, dims)
 
 

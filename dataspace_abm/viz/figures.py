@@ -39,6 +39,8 @@ def to_png(fig: Figure) -> bytes:
 
 def _landscape_line(ax, view: LandscapeView) -> None:
     """A one-dimensional landscape: the potential as a curve, the children on it."""
+    if view.tilt is not None:
+        return _tilt_line(ax, view)
     well = 0.5 * view.precision * (view.xs - view.theta[0]) ** 2
     ax.plot(view.xs, well, c="tab:blue", lw=1.5, label="potential ½ π (y − θ)²")
     if view.niches is not None:
@@ -49,6 +51,22 @@ def _landscape_line(ax, view: LandscapeView) -> None:
                label="children", zorder=3)  # fmt: skip
     ax.axvline(view.mean[0], c="k", ls="--", lw=1, label="children's mean")
     ax.axvline(view.theta[0], c="red", lw=2, label="centre θ")
+    ax.set_xlim(view.xs[0], view.xs[-1])
+    ax.set_xlabel("state")
+    ax.set_ylabel("potential")
+
+
+def _tilt_line(ax, view: LandscapeView) -> None:
+    """A one-dimensional tilt: a straight line whose slope is the price."""
+    b = view.tilt[0]
+    ax.plot(view.xs, -b * (view.xs - view.mean[0]), c="tab:blue", lw=1.5,
+            label=f"potential −b y, price b = {b:.3g}")  # fmt: skip
+    if view.niches is not None:
+        ax.scatter(view.niches[:, 0], np.zeros(len(view.niches)), marker="x", s=18, c="0.35",
+                   lw=0.8, label="niches")  # fmt: skip
+    ax.scatter(view.children[:, 0], -b * (view.children[:, 0] - view.mean[0]), s=30,
+               c="tab:orange", edgecolors="k", lw=0.5, label="children", zorder=3)  # fmt: skip
+    ax.axvline(view.mean[0], c="k", ls="--", lw=1, label="children's mean")
     ax.set_xlim(view.xs[0], view.xs[-1])
     ax.set_xlabel("state")
     ax.set_ylabel("potential")
@@ -70,7 +88,8 @@ def landscape_figure(view: LandscapeView, title: str) -> Figure:
         ax.scatter(*view.niches.T, marker="x", s=18, c="0.35", lw=0.8, label="niches")
     ax.scatter(*view.children.T, s=30, c="tab:orange", edgecolors="k", lw=0.5, label="children")
     ax.plot(*view.mean, "D", c="k", ms=7, label="children's mean")
-    ax.plot(*view.theta, "+", c="red", ms=16, mew=2.5, label="centre θ")
+    if view.tilt is None:
+        ax.plot(*view.theta, "+", c="red", ms=16, mew=2.5, label="centre θ")
     ax.set_aspect("equal")
     ax.set_xlim(view.xs[0], view.xs[-1])
     ax.set_ylim(view.ys[0], view.ys[-1])
@@ -78,7 +97,17 @@ def landscape_figure(view: LandscapeView, title: str) -> Figure:
     ax.set_ylabel("state, dim 2")
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
-    ax.text(1.04, 0.02, "contours: ½ π |y − θ|²", transform=ax.transAxes, fontsize=8)
+    if view.tilt is None:
+        ax.text(1.04, 0.02, "contours: ½ π |y − θ|²", transform=ax.transAxes, fontsize=8)
+        return fig
+    b, span = view.tilt, view.xs[-1] - view.xs[0]
+    scale = 0.3 * span / max(float(np.hypot(*b)), 1e-12)  # the price's direction, drawn long
+    ax.annotate("", xy=view.mean + scale * b, xytext=view.mean,
+                arrowprops={"arrowstyle": "->", "color": "red", "lw": 2})  # fmt: skip
+    ax.plot([], [], c="red", lw=2, label="price b (downhill)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+    text = f"contours: −b · y\nb = ({b[0]:.3g}, {b[1]:.3g})"
+    ax.text(1.04, 0.02, text, transform=ax.transAxes, fontsize=8)
     return fig
 
 

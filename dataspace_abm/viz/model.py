@@ -21,7 +21,16 @@ from ..scenarios import SCENARIOS as SCENARIO_RECORDS
 SCENARIOS = tuple(SCENARIO_RECORDS)  # the names the scenario select offers
 # Under ai_grid these sliders keep the scenario's own values (its preset)
 # until a student moves them away from the page's starting value.
-PRESET_UNLESS_MOVED = ("pi_o", "pi_prior", "pi_h", "sensing_noise", "gain", "delta", "target")
+PRESET_UNLESS_MOVED = (
+    "pi_o",
+    "pi_prior",
+    "pi_h",
+    "sensing_noise",
+    "gain",
+    "delta",
+    "target",
+    "landscape_parts",
+)
 
 
 @dataclass(eq=False)

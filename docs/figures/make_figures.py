@@ -33,6 +33,7 @@ SEED = 1
 PAGE = {"n_organizations": 4, "organs_per_organization": 4, "cells_per_organ": 8}  # the page's
 COLOURS = {"landscape": "tab:blue", "command": "tab:red", "flat": "tab:green"}
 COLOURS["autonomous"] = "0.45"
+STEPS = 100  # the steps the holarchy figure sums
 
 
 def save(fig: Figure, path: Path) -> Path:
@@ -99,8 +100,9 @@ def _draw_landscape(ax, model: HolarchyModel, view, bounds: tuple[float, float],
 
 
 def landscape_shaping(out: Path) -> Path:
-    """Organ 0's landscape at the start and after 400 steps (the page's first model)."""
-    model = HolarchyModel(rng=SEED, **PAGE)
+    """Organ 0's landscape at the start and after 400 steps (the page's first model, with
+    a well: a tilt's contour lines are the niche's own, shifted)."""
+    model = HolarchyModel(rng=SEED, landscape_parts="well", **PAGE)
     start = landscape(model, 1, 0)
     start.theta = start.theta.copy()  # a view onto the model's row: keep step 0's centre
     model.run(400)
@@ -119,31 +121,38 @@ def landscape_shaping(out: Path) -> Path:
     return save(fig, out / "landscape_shaping.png")
 
 
-def _tree(ax, model: HolarchyModel, norm, cmap) -> None:
+def _tree(ax, model: HolarchyModel, loads: list[np.ndarray], norm, cmap) -> None:
     """The page's holarchy, coloured by load on a log scale, with each level's busiest."""
-    loads = [np.maximum(lv.load, 0.8) for lv in model.state.levels]  # silent shows as ~1
-    draw_holarchy(ax, model, loads, norm, cmap)
-    for level, lv in enumerate(model.state.levels):
-        ax.text(1.03, level, f"busiest: {int(lv.load.max())}", va="center", fontsize=8)
+    shown = [np.maximum(load, 0.8) for load in loads]  # silent shows as ~1
+    draw_holarchy(ax, model, shown, norm, cmap)
+    for level, load in enumerate(loads):
+        ax.text(1.03, level, f"busiest: {int(load.max())}", va="center", fontsize=8)
     ax.set_xlim(-0.02, 1.25)
 
 
 def holarchies(out: Path) -> Path:
-    """Who talks to whom at step 50: the holarchy coloured by load, landscape and command."""
-    models = {}
+    """Who talks to whom: messages each holon handled over the first STEPS steps (landscape
+    converging, command ordering), the holarchy coloured by load."""
+    models, totals = {}, {}
     for mode in ("landscape", "command"):
-        models[mode] = HolarchyModel(rng=SEED, mode=mode, **PAGE)
-        models[mode].run(50)
-    top = max(int(lv.load.max()) for m in models.values() for lv in m.state.levels)
+        model = HolarchyModel(rng=SEED, mode=mode, **PAGE)
+        total = [np.zeros(lv.n) for lv in model.state.levels]
+        for _ in range(STEPS):
+            model.step()
+            for level, lv in enumerate(model.state.levels):
+                total[level] += lv.load
+        models[mode], totals[mode] = model, total
+    top = max(int(load.max()) for total in totals.values() for load in total)
     norm, cmap = colors.LogNorm(0.8, top), "magma_r"
     fig = Figure(figsize=(10.0, 3.6), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     for ax, (mode, model) in zip(axes, models.items(), strict=True):
-        _tree(ax, model, norm, cmap)
-        ax.set_title(f"{mode}, step 50", fontsize=10)
-    fig.colorbar(ScalarMappable(norm, cmap), ax=axes, shrink=0.85, label="messages in the step")
+        _tree(ax, model, totals[mode], norm, cmap)
+        ax.set_title(f"{mode}, steps 1 to {STEPS}", fontsize=10)
+    fig.colorbar(ScalarMappable(norm, cmap), ax=axes, shrink=0.85, label="messages handled")
     fig.suptitle(
-        "128 cells: messages each holon sent and received in one step; orange links carried one",
+        f"128 cells: messages each holon sent, relayed and received in the first {STEPS}"
+        " steps; orange links carried one in the last",
         fontsize=10,
     )
     return save(fig, out / "holarchy_load.png")

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dataspace_abm import HolarchyModel
+from dataspace_abm.core.parameter import VERSION_1
 
 HARD = dict(  # every mechanism at once: uneven sizes, loss, attention, removal, moving niches
     n_organizations=3,
@@ -28,12 +29,11 @@ HARD = dict(  # every mechanism at once: uneven sizes, loss, attention, removal,
 )
 
 
-VERSION_2 = {"cell_rule": "filter", "k_a": 0.5}
 RULES = {
-    "v1": {},
-    "v2": VERSION_2,
-    "v2 tilt": {**VERSION_2, "landscape_parts": "tilt", "gain": 0.0},
-    "v2 fair": {**VERSION_2, "network": "fair", "hop_latency": 2, "refresh_every": 7},
+    "v1": VERSION_1,
+    "v2": {"landscape_parts": "well", "network": "v1"},  # the filter rule alone
+    "v2 tilt": {"gain": 0.0},  # the defaults
+    "v2 fair": {"hop_latency": 2, "refresh_every": 7, "node_capacity": 4},
 }
 
 

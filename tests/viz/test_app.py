@@ -40,7 +40,7 @@ def small(mode="landscape", steps=5, **kw):
 # --- numbers -------------------------------------------------------------------------
 @pytest.mark.parametrize("level", [1, 2, 3])
 def test_landscape_is_the_parents_potential_around_its_centre(level):
-    model = small(gain=0.5, steps=8)
+    model = small(gain=0.5, steps=8, landscape_parts="well")
     lv = model.state.levels[level]
     view = D.landscape(model, level, 0, resolution=41)
     gx, gy = np.meshgrid(view.xs, view.ys)
@@ -53,6 +53,21 @@ def test_landscape_is_the_parents_potential_around_its_centre(level):
     # the centre and every child lie inside the drawn square
     for pt in (view.theta, *view.children):
         assert view.xs[0] <= pt[0] <= view.xs[-1] and view.ys[0] <= pt[1] <= view.ys[-1]
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_a_tilt_is_drawn_as_parallel_lines_falling_along_the_price(level):
+    """Under the tilt a parent draws no well: z = -b . (y - mean), b the price it sends."""
+    model = small(steps=30)
+    b = model.state.levels[level].tilt_child[0]
+    view = D.landscape(model, level, 0, resolution=41)
+    np.testing.assert_array_equal(view.tilt, b)
+    gx, gy = np.meshgrid(view.xs, view.ys)
+    expected = -(b[0] * (gx - view.mean[0]) + b[1] * (gy - view.mean[1]))
+    np.testing.assert_allclose(view.z, expected)
+    assert np.abs(b).max() > 0  # the price has moved by step 30
+    png = F.to_png(F.landscape_figure(view, "tilt"))
+    assert png.startswith(PNG)
 
 
 def test_landscape_leaves_out_removed_children_and_draws_the_first_two_dims():
