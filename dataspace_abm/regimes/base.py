@@ -16,7 +16,9 @@ row (:meth:`Regime.draw` for the regime's own), so either engine reads the same 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,12 +104,43 @@ def delivered(lost: np.ndarray | None, sent: np.ndarray) -> np.ndarray:
     return sent[~lost[sent]]
 
 
+BLOCK_ROWS = 1 << 16  # a level this long or longer draws its noise in blocks of this size
+_POOLS: dict[int, ThreadPoolExecutor] = {}  # per process: a forked child has no threads
+
+
+def _pool() -> ThreadPoolExecutor:
+    """This process's threads for drawing noise (made on first use after a fork too)."""
+    pid = os.getpid()
+    if pid not in _POOLS:
+        _POOLS[pid] = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="draws")
+    return _POOLS[pid]
+
+
+def normal_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """``n x d`` standard normals. A level of at least two ``BLOCK_ROWS`` is drawn in
+    ``n // BLOCK_ROWS`` blocks, each from its own generator seeded from ``rng``, filled on
+    every core at once (numpy releases the GIL while it fills); the blocks depend on ``n``
+    only, so the numbers are the same on any machine and with any number of threads."""
+    blocks = n // BLOCK_ROWS
+    if blocks < 2:
+        return rng.standard_normal((n, d))
+    out = np.empty((n, d))
+    seeds = rng.integers(2**63, size=blocks)
+    edges = np.linspace(0, n, blocks + 1).astype(np.int64)
+
+    def fill(k: int) -> None:
+        np.random.default_rng(int(seeds[k])).standard_normal(out=out[edges[k] : edges[k + 1]])
+
+    list(_pool().map(fill, range(blocks)))
+    return out
+
+
 def shared_draws(
     rng: np.random.Generator, sizes: list[int], d: int, process: bool, lossy: bool, p_loss: float
 ) -> Draws:
     """The random numbers every regime uses, in a fixed order: sensing noise for every row,
     the cells' process noise, and one loss draw per row and direction."""
-    draws: Draws = {"noise": [rng.standard_normal((n, d)) for n in sizes]}
+    draws: Draws = {"noise": [normal_rows(rng, n, d) for n in sizes]}
     if process:
         draws["process"] = rng.standard_normal((sizes[0], d))
     if lossy:

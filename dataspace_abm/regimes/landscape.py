@@ -90,15 +90,11 @@ class Landscape(Regime):
     def step_parent(self, level: int, rows: slice, inputs: StepInputs) -> None:
         """Coarse-grain the children's reports, infer, and move the centre drawn for them."""
         s, hol, g = self.state, self.holarchy, self.g
-        lv, below = s.levels[level], s.levels[level - 1]
+        lv = s.levels[level]
         first, last = hol.starts[level][rows.start], hol.ends[level][rows.stop - 1]
         kids = slice(int(first), int(last))
         rel = hol.starts[level][rows] - first
-        lv.x[rows] = eq.coarse_grain(below.reported[kids], below.alive[kids], rel, lv.x[rows])
-        seen = eq.coarse_grain(
-            below.report_time[kids][:, None], below.alive[kids], rel, lv.info_time[rows][:, None]
-        )
-        lv.info_time[rows] = seen[:, 0]
+        self.coarse_grain(level, rows, kids, rel)
         # read in the step phase, so that the send phase does not read its own mailbox
         relay = self.tilted and level < self.top  # passes on its own landscape's time
         lv.passed_time[rows] = (lv.landscape_time if relay else lv.info_time)[rows]
@@ -119,6 +115,16 @@ class Landscape(Regime):
         lv.pi_child[rows] = eq.attention(g.pi_prior, g.gain, o, mu)
         lv.o[rows], lv.mu[rows] = o, mu
         s.add("e_inference", g.c_inf * np.count_nonzero(lv.alive[rows]))
+
+    def coarse_grain(self, level: int, rows: slice, kids: slice, rel: np.ndarray) -> None:
+        """A parent's state and information time: the means of its living children's
+        reports and of when they were observed (a parent with none keeps its own)."""
+        lv, below = self.state.levels[level], self.state.levels[level - 1]
+        lv.x[rows] = eq.coarse_grain(below.reported[kids], below.alive[kids], rel, lv.x[rows])
+        seen = eq.coarse_grain(
+            below.report_time[kids][:, None], below.alive[kids], rel, lv.info_time[rows][:, None]
+        )
+        lv.info_time[rows] = seen[:, 0]
 
     def tilt_parent(self, level: int, rows: slice, inputs: StepInputs) -> None:
         """The top shaping level learns the price by dual ascent on its coarse-grained

@@ -29,6 +29,14 @@ class CompiledLandscape(Landscape):
     """Landscape shaping; cells sense, infer, act and report in fused kernels."""
 
     _moments: tuple | None = None  # (niche stamp, mean niche, mean 1 / pi_h) of the living
+    _blocks: np.ndarray | None = None
+
+    @property
+    def blocks(self) -> np.ndarray:
+        """The cells' blocks for the parallel kernels, whole organs each."""
+        if self._blocks is None:
+            self._blocks = K.blocks(self.holarchy.n_cells, self.holarchy.starts[1])
+        return self._blocks
 
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         cells = self.state.levels[0]
@@ -37,12 +45,16 @@ class CompiledLandscape(Landscape):
         s, g, draws = self.state, self.g, inputs.draws
         process = draws.get("process", K.NONE_FLOAT)
         if g.filter:
-            action, living = K.filter_cells_step(
+            args = (
                 cells.x, cells.mu, cells.var, cells.o, s.a, cells.pref, cells.eta, cells.pi_eta,
                 cells.tilt, s.h, s.pi_h, draws["noise"][0], process, cells.alive,
                 inputs.noise_sd, g.filter_q, g.sensing_var, g.k_a, g.a_max, g.drift,
                 g.process_noise, g.x_min, g.x_max,
             )  # fmt: skip
+            has_process = (process.shape[0] == cells.n,)
+            action, living = K.on_cores(
+                K.filter_cells_step, K.filter_block, args, self.blocks, has_process
+            )
             s.add("e_action", g.c_act * action)
             s.add("e_inference", g.c_inf * living)
             return None
@@ -54,19 +66,32 @@ class CompiledLandscape(Landscape):
         s.add("e_action", g.c_act * action)
         s.add("e_inference", g.c_inf * living)
 
+    def coarse_grain(self, level: int, rows: slice, kids: slice, rel: np.ndarray) -> None:
+        lv, cells = self.state.levels[level], self.state.levels[0]
+        # one block: numpy's pairwise sums, whose rounding the recorded runs keep
+        if level != 1 or not _whole(lv, rows) or self.blocks.size <= 2:
+            return super().coarse_grain(level, rows, kids, rel)
+        hol = self.holarchy
+        K.coarse_grain_cells(
+            cells.reported, cells.report_time, cells.alive, hol.starts[1], hol.ends[1], lv.x,
+            lv.info_time,
+        )  # fmt: skip
+        return None
+
     def report_up(self, level: int, rows: slice, inputs: StepInputs, hops: int = 1) -> None:
         lv = self.state.levels[level]
         if level != 0 or not _whole(lv, rows) or not self.network.direct(1):
             return super().report_up(level, rows, inputs, hops)
         lost = self.lost(inputs, "lost_up", 0)
         known = lv.mu if self.g.filter else lv.x  # version 2's cells report their estimate
-        sent = K.report_up(
+        args = (
             known, lv.sent_up, lv.reported, lv.report_time, float(inputs.step), lv.alive,
             K.NONE_BOOL if lost is None else lost,
             self.holarchy.parent[0], lv.load, self.state.levels[1].load,
             self.g.delta * self.g.delta, self.reported_at[0],
             self.network.refresh_every if self.network.fair else NEVER,
         )  # fmt: skip
+        sent = K.on_cores(K.report_up, K.report_block, args, self.blocks)
         self.count(sent, self.g.bits_state, hops, "up")
 
     def broadcast(self, level: int, rows: slice, inputs: StepInputs) -> None:
@@ -80,11 +105,12 @@ class CompiledLandscape(Landscape):
         # a tilt goes where a centre would; the cells' well precision stays zero
         centre, into = (lv.tilt_child, cells.tilt) if self.tilted else (lv.theta, cells.eta)
         precision = self.no_well if self.tilted else lv.pi_child
-        sent = K.receive_landscape(
+        args = (
             into, cells.pi_eta, cells.landscape_time, cells.alive,
             K.NONE_BOOL if lost is None else lost, self.holarchy.parent[0], changed, centre,
             precision, lv.passed_time, cells.load, lv.load,
         )  # fmt: skip
+        sent = K.on_cores(K.receive_landscape, K.receive_block, args, self.blocks)
         self.count(sent, self.g.bits_landscape, 1, "down")
 
     @property
@@ -100,10 +126,12 @@ class CompiledLandscape(Landscape):
             self._moments = (s.niche_stamp, sum_h / n, sum_inv / n)
         _, mean_h, mean_inv = self._moments
         shift = (target - mean_h) / max(mean_inv, 1e-300)
-        sum_x, niche, gap, free, seen, alive, max_load = K.cells_summary(
+        args = (
             cells.x, s.h, cells.o, cells.mu, cells.eta, cells.pi_eta, cells.tilt, s.pi_h,
             self.g.pi_o, cells.alive, cells.load, shift, cells.landscape_time,
         )  # fmt: skip
+        summary = K.on_cores(K.cells_summary, K.summary_block, args, self.blocks)
+        sum_x, niche, gap, free, seen, alive, max_load = summary
         return {
             "sum_x": sum_x,
             "sum_niche_distance": niche,

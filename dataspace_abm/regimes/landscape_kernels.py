@@ -9,7 +9,30 @@ stays the reference (``engine = "numpy"``); tests hold the two together.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+BLOCK_ROWS = 1 << 16  # a level this long or longer runs in blocks, on every core
+
+
+def on_cores(parallel, serial, args: tuple, bounds: np.ndarray, extra: tuple = ()):
+    """``parallel(*args, bounds)`` on every core, or, for a single block, ``serial`` on
+    this thread alone (the same sums; and small models, the page's and a forked batch's,
+    never start the threading layer)."""
+    if bounds.size == 2:
+        return serial(*args, *extra, bounds[0], bounds[1])
+    return parallel(*args, bounds)
+
+
+def blocks(n: int, starts: np.ndarray) -> np.ndarray:
+    """Bounds of ``max(1, n // BLOCK_ROWS)`` blocks of rows, each beginning at one of
+    ``starts`` (a parent's first child): a block owns its parents' counters, so blocks run
+    in parallel without races. The blocks depend on the structure only; each block's sums
+    are added in block order, so the results do not depend on the number of threads, and
+    one block gives exactly the sequential sums."""
+    count = max(1, n // BLOCK_ROWS)
+    wanted = np.linspace(0, n, count + 1)[1:-1]
+    inner = starts[np.minimum(np.searchsorted(starts, wanted), starts.size - 1)]
+    return np.unique(np.concatenate([[0], inner, [n]])).astype(np.int64)
 
 
 @njit(cache=True)
@@ -44,19 +67,42 @@ def landscape_cells_step(
     return action, living
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def filter_cells_step(
     x, mu, var, o, a, pref, eta, pi_eta, tilt, h, pi_h, noise, process, alive,
-    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max,
+    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, bounds,
 ):  # fmt: skip
     """Version 2's cells: sense, filter the estimate, act toward the preferred state from
-    it (``equations.filter_update``, ``preferred_state``, ``act_toward`` fused); returns
-    (action energy / c_act, living cells)."""
+    it (``equations.filter_update``, ``preferred_state``, ``act_toward`` fused), block by
+    block in parallel (:func:`blocks`); returns (action energy / c_act, living cells)."""
     n, d = x.shape
+    count = bounds.size - 1
+    actions = np.zeros(count)
+    livings = np.zeros(count, dtype=np.int64)
+    has_process = process.shape[0] == n
+    for c in prange(count):
+        action, living = filter_block(
+            x, mu, var, o, a, pref, eta, pi_eta, tilt, h, pi_h, noise, process, alive,
+            noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, has_process,
+            bounds[c], bounds[c + 1],
+        )  # fmt: skip
+        actions[c], livings[c] = action, living
+    action = 0.0
+    for c in range(count):
+        action += actions[c]
+    return action, livings.sum()
+
+
+@njit(cache=True)
+def filter_block(
+    x, mu, var, o, a, pref, eta, pi_eta, tilt, h, pi_h, noise, process, alive,
+    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, has_process, start, stop,
+):  # fmt: skip
+    """:func:`filter_cells_step` over rows ``start`` to ``stop``, on one core."""
+    d = x.shape[1]
     action = 0.0
     living = 0
-    has_process = process.shape[0] == n
-    for i in range(n):
+    for i in range(start, stop):
         var_pred = var[i] + q
         gain = var_pred / (var_pred + r)
         pe, ph = pi_eta[i], pi_h[i]
@@ -80,18 +126,35 @@ def filter_cells_step(
     return action, living
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def report_up(
     x, sent_up, reported, report_time, now, alive, lost, parent, load, parent_load, delta2,
-    reported_at, refresh_every,
+    reported_at, refresh_every, bounds,
 ):  # fmt: skip
     """Send-on-delta reports of every row to its parent, and the refresh of a report not
-    sent for ``refresh_every`` steps (the fair network's repair); returns the number sent."""
+    sent for ``refresh_every`` steps (the fair network's repair), block by block in
+    parallel; returns the number sent."""
+    count = bounds.size - 1
+    sent = np.zeros(count, dtype=np.int64)
+    for c in prange(count):
+        sent[c] = report_block(
+            x, sent_up, reported, report_time, now, alive, lost, parent, load, parent_load,
+            delta2, reported_at, refresh_every, bounds[c], bounds[c + 1],
+        )  # fmt: skip
+    return sent.sum()
+
+
+@njit(cache=True)
+def report_block(
+    x, sent_up, reported, report_time, now, alive, lost, parent, load, parent_load, delta2,
+    reported_at, refresh_every, start, stop,
+):  # fmt: skip
+    """:func:`report_up` over rows ``start`` to ``stop``, on one core."""
     n, d = x.shape
     has_loss = lost.shape[0] == n
     step = int(now)
     sent = 0
-    for i in range(n):
+    for i in range(start, stop):
         due = step - reported_at[i] >= refresh_every
         if not alive[i]:
             if due:
@@ -116,16 +179,33 @@ def report_up(
     return sent
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def receive_landscape(
     eta, pi_eta, landscape_time, alive, lost, parent, changed, theta, pi_child, info_time,
-    load, parent_load,
+    load, parent_load, bounds,
 ):  # fmt: skip
-    """Each living child of a parent whose landscape changed receives it; returns the count."""
+    """Each living child of a parent whose landscape changed receives it, block by block in
+    parallel; returns the count."""
+    count = bounds.size - 1
+    sent = np.zeros(count, dtype=np.int64)
+    for c in prange(count):
+        sent[c] = receive_block(
+            eta, pi_eta, landscape_time, alive, lost, parent, changed, theta, pi_child,
+            info_time, load, parent_load, bounds[c], bounds[c + 1],
+        )  # fmt: skip
+    return sent.sum()
+
+
+@njit(cache=True)
+def receive_block(
+    eta, pi_eta, landscape_time, alive, lost, parent, changed, theta, pi_child, info_time,
+    load, parent_load, start, stop,
+):  # fmt: skip
+    """:func:`receive_landscape` over rows ``start`` to ``stop``, on one core."""
     n, d = eta.shape
     has_loss = lost.shape[0] == n
     sent = 0
-    for i in range(n):
+    for i in range(start, stop):
         p = parent[i]
         if not (changed[p] and alive[i]):
             continue
@@ -155,25 +235,53 @@ def niche_moments(h, pi_h, alive):
     return sum_h, sum_inv
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def cells_summary(
-    x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time
+    x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time, bounds
 ):  # fmt: skip
     """Sums over living cells of x, |x - h|, |x - s*| and free energy, and of the times their
-    landscapes rest on; their count; the largest load.
+    landscapes rest on; their count; the largest load. Block by block in parallel, each
+    block's sums added in block order (:func:`blocks`).
 
     The optimum is ``s*_i = h_i + shift / pi_h,i`` (``equations.central_setpoints``, with
     ``shift = (T - mean h) / mean(1 / pi_h)``). The niche term of the free energy is taken
     around ``h + tilt / pi_h`` (``equations.tilted_free_energy``); without a tilt that is
     ``h`` itself, version 1's free energy."""
-    n, d = x.shape
+    d = x.shape[1]
+    count = bounds.size - 1
+    sums = np.zeros((count, 4))  # niche, gap, seen, free
+    sum_xs = np.zeros((count, d))
+    livings = np.zeros(count, dtype=np.int64)
+    max_loads = np.zeros(count, dtype=load.dtype)
+    for c in prange(count):
+        sum_x, niche, gap, free, seen, living, max_load = summary_block(
+            x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time,
+            bounds[c], bounds[c + 1],
+        )  # fmt: skip
+        sums[c, 0], sums[c, 1], sums[c, 2], sums[c, 3] = niche, gap, free, seen
+        sum_xs[c], livings[c], max_loads[c] = sum_x, living, max_load
+    total, sum_x = np.zeros(4), np.zeros(d)
+    for c in range(count):
+        for j in range(4):
+            total[j] += sums[c, j]
+        for k in range(d):
+            sum_x[k] += sum_xs[c, k]
+    return sum_x, total[0], total[1], total[2], total[3], livings.sum(), max_loads.max()
+
+
+@njit(cache=True)
+def summary_block(
+    x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time, start, stop
+):  # fmt: skip
+    """:func:`cells_summary` over rows ``start`` to ``stop``, on one core."""
+    d = x.shape[1]
     niche = 0.0
     gap = 0.0
     seen = 0.0
     free = 0.0
     living = 0
     max_load = 0
-    for i in range(n):
+    for i in range(start, stop):
         if load[i] > max_load:
             max_load = load[i]
         if not alive[i]:
@@ -182,7 +290,7 @@ def cells_summary(
         seen += landscape_time[i]
         dist = e_o = e_eta = e_h = off = 0.0  # 0.0 + a == a: the same sums as equations.sqnorm
         for k in range(d):
-            v, a, b, c = (
+            v, a, b, e = (
                 x[i, k] - h[i, k],
                 o[i, k] - mu[i, k],
                 mu[i, k] - eta[i, k],
@@ -193,18 +301,40 @@ def cells_summary(
             off += g * g
             e_o += a * a
             e_eta += b * b
-            e_h += c * c
+            e_h += e * e
         niche += np.sqrt(dist)
         gap += np.sqrt(off)
         free += (0.5 * pi_o * e_o + 0.5 * pi_eta[i] * e_eta) + 0.5 * pi_h[i] * e_h
     sum_x = np.zeros(d)
     for k in range(d):  # one column at a time: accumulators stay in registers
-        total = 0.0
-        for i in range(n):
+        column = 0.0
+        for i in range(start, stop):
             if alive[i]:
-                total += x[i, k]
-        sum_x[k] = total
+                column += x[i, k]
+        sum_x[k] = column
     return sum_x, niche, gap, free, seen, living, max_load
+
+
+@njit(cache=True, parallel=True)
+def coarse_grain_cells(reported, report_time, alive, starts, ends, x, info_time):
+    """Each organ's state and information time: the means over its living cells of their
+    reports and of when those were observed (``equations.coarse_grain`` twice, fused,
+    organ by organ in parallel; an organ with no living cell keeps its own)."""
+    n_parents, d = x.shape
+    for j in prange(n_parents):
+        count = 0.0
+        total = np.zeros(d)
+        seen = 0.0
+        for i in range(starts[j], ends[j]):
+            if alive[i]:
+                count += 1.0
+                seen += report_time[i]
+                for k in range(d):
+                    total[k] += reported[i, k]
+        if count > 0:
+            for k in range(d):
+                x[j, k] = total[k] / count
+            info_time[j] = seen / count
 
 
 NONE_BOOL = np.zeros(0, dtype=np.bool_)

@@ -80,3 +80,37 @@ def test_same_seed_in_another_process(tmp_path):
     subprocess.run([sys.executable, "-c", code], check=True)
     here = HolarchyModel(rng=5, mode="flat").run(40)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "p.parquet"), here, check_exact=True)
+
+
+BLOCKED = dict(  # 133,120 cells: the cells run in two blocks, their noise in two draws
+    n_organizations=4, organs_per_organization=32, cells_per_organ=1040, p_loss=0.1,
+    remove_at=6, remove_level="organ", niche="daily",
+)  # fmt: skip
+
+
+def test_blocks_on_every_core_give_the_numpy_engines_run():
+    """Past two blocks of cells the kernels run block by block on every core and the noise
+    is drawn in blocks: still the numpy engine's trajectories, to 1e-9."""
+    from dataspace_abm.regimes.landscape_kernels import BLOCK_ROWS, blocks
+
+    vec = HolarchyModel(rng=4, **BLOCKED)
+    assert (
+        blocks(vec.holarchy.n_cells, vec.holarchy.starts[1]).size - 1
+        == 2
+        <= (vec.holarchy.n_cells // BLOCK_ROWS)
+    )
+    ref = HolarchyModel(rng=4, engine="numpy", **BLOCKED)
+    pd.testing.assert_frame_equal(vec.run(12), ref.run(12), check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+def test_blocks_give_the_same_numbers_with_one_thread_or_two():
+    import numba
+
+    tables = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        numba.set_num_threads(threads)
+        try:
+            tables.append(HolarchyModel(rng=4, **BLOCKED).run(6))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
