@@ -33,6 +33,16 @@ def run(cells: int, steps: int, **kw):
     return table, time.perf_counter() - start
 
 
+def heading(title: str, *columns: str) -> list[str]:
+    """A section's title and the head of its table."""
+    return [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
+def row(*values: object) -> str:
+    """One row of a Markdown table."""
+    return "| " + " | ".join(str(v) for v in values) + " |"
+
+
 def reached(table) -> float:
     return time_to_target(table["step"], table["tracking_error"])
 
@@ -42,85 +52,87 @@ def late(table, column: str, rows: int = 60) -> float:
 
 
 def section_time_to_target() -> list[str]:
-    lines = ["## Time to target (tracking error within 0.1, holding 50 steps; target: 60)", ""]
-    lines += ["| cells | regime | time_to_target | tracking_error (last 60) |", "|---|---|---|---|"]
+    lines = heading(
+        "Time to target (tracking error within 0.1, holding 50 steps; target: 60)",
+        "cells", "regime", "time_to_target", "tracking_error (last 60)",
+    )  # fmt: skip
     for cells in (512, 10_000):
         for mode in ("landscape", "command", "flat"):
             table, _ = run(cells, 400, mode=mode)
             lines.append(
-                f"| {cells} | {mode} | {reached(table):.0f} | {late(table, 'tracking_error'):.4f} |"
+                row(cells, mode, f"{reached(table):.0f}", f"{late(table, 'tracking_error'):.4f}")
             )
     return lines + [""]
 
 
 def section_long_runs(quick: bool) -> list[str]:
-    lines = ["## Long runs (landscape)", ""]
-    lines += [
-        "| cells | steps | tracking_error, steps 500-1,500 | last 1,000 steps | max, last"
-        " 1,000 | optimality_gap, last 1,000 | seconds |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = heading(
+        "Long runs (landscape)", "cells", "steps", "tracking_error, steps 500-1,500",
+        "last 1,000 steps", "max, last 1,000", "optimality_gap, last 1,000", "seconds",
+    )  # fmt: skip
     for cells, steps in ((10_000, 400 if quick else 10_000), (1_000_000, 30 if quick else 2_000)):
         table, seconds = run(cells, steps)
         early = table["tracking_error"].iloc[500:1500].mean() if steps > 1500 else np.nan
         tail = table["tracking_error"].iloc[-1000:]
+        gap = table["optimality_gap"].iloc[-1000:].mean()
+        values = (early, tail.mean(), tail.max(), gap)
         lines.append(
-            f"| {cells:,} | {steps:,} | {early:.4f} | {tail.mean():.4f} | {tail.max():.4f} |"
-            f" {table['optimality_gap'].iloc[-1000:].mean():.4f} | {seconds:.0f} |"
+            row(f"{cells:,}", f"{steps:,}", *(f"{v:.4f}" for v in values), f"{seconds:.0f}")
         )
     return lines + [""]
 
 
 def section_gap() -> list[str]:
-    lines = [
-        "## Optimality gap against command's (static niches, ample capacity, hop_latency 0;"
+    lines = heading(
+        "Optimality gap against command's (static niches, ample capacity, hop_latency 0;"
         " target: within 10 %)",
-        "",
-        "| cells | landscape | command | ratio | flat |",
-        "|---|---|---|---|---|",
-    ]
+        "cells", "landscape", "command", "ratio", "flat",
+    )  # fmt: skip
     for cells in (512, 10_000):
         gaps = {
             mode: late(run(cells, 600, mode=mode, hop_latency=0)[0], "optimality_gap")
             for mode in ("landscape", "command", "flat")
         }
         ratio = gaps["landscape"] / gaps["command"]
-        lines.append(
-            f"| {cells} | {gaps['landscape']:.4f} | {gaps['command']:.4f} | {ratio:.3f} |"
-            f" {gaps['flat']:.4f} |"
-        )
+        shown = [f"{gaps[m]:.4f}" for m in ("landscape", "command")]
+        lines.append(row(cells, *shown, f"{ratio:.3f}", f"{gaps['flat']:.4f}"))
     return lines + [""]
 
 
 def section_quiet() -> list[str]:
-    lines = [
-        "## A calm system goes quiet (600 steps; target: late bits a step at least 10x below"
+    lines = heading(
+        "A calm system goes quiet (600 steps; target: late bits a step at least 10x below"
         " the first 50 steps', tracking error at or below 0.05)",
-        "",
-        "| cells | regime | bits a step, steps 1-50 | last 100 | ratio | tracking_error |",
-        "|---|---|---|---|---|---|",
-    ]
+        "cells", "regime", "bits a step, steps 1-50", "last 100", "ratio", "tracking_error",
+    )  # fmt: skip
     for cells in (512, 10_000):
         for mode in ("landscape", "command", "flat"):
             table, _ = run(cells, 600, mode=mode)
             first = table["bits_total"].iloc[1:51].mean()
             last = table["bits_total"].iloc[-100:].mean()
+            error = late(table, "tracking_error", 100)
             lines.append(
-                f"| {cells} | {mode} | {first:,.0f} | {last:,.0f} | {first / last:.1f} |"
-                f" {late(table, 'tracking_error', 100):.4f} |"
+                row(
+                    cells,
+                    mode,
+                    f"{first:,.0f}",
+                    f"{last:,.0f}",
+                    f"{first / last:.1f}",
+                    f"{error:.4f}",
+                )
             )
     return lines + [""]
 
 
 def section_local_change() -> list[str]:
-    lines = [
-        "## Idiosyncratic niche change (daily niches, independent phases, 600 steps; after"
+    lines = heading(
+        "Idiosyncratic niche change (daily niches, independent phases, 600 steps; after"
         " step 200)",
+        "regime", "bits", "bits / command's", "optimality_gap", "tracking_error",
+    )  # fmt: skip
+    lines[1:1] = [
         "",
         "The same niche changes reach both regimes, so bits per change compare as bits.",
-        "",
-        "| regime | bits | bits / command's | optimality_gap | tracking_error |",
-        "|---|---|---|---|---|",
     ]
     tables = {
         mode: run(512, 600, mode=mode, niche="daily")[0].iloc[200:]
@@ -129,9 +141,9 @@ def section_local_change() -> list[str]:
     command_bits = tables["command"]["bits_total"].sum()
     for mode, table in tables.items():
         bits = table["bits_total"].sum()
+        errors = (table[c].mean() for c in ("optimality_gap", "tracking_error"))
         lines.append(
-            f"| {mode} | {bits:.3g} | {bits / command_bits:.2f} |"
-            f" {table['optimality_gap'].mean():.4f} | {table['tracking_error'].mean():.4f} |"
+            row(mode, f"{bits:.3g}", f"{bits / command_bits:.2f}", *(f"{e:.4f}" for e in errors))
         )
     return lines + [""]
 

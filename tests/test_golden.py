@@ -78,6 +78,7 @@ cell_rule = "gradient"
 k_a = 0.1
 landscape_parts = "well"
 network = "v1"
+parent_noise = "own"
 n_organizations = 2
 organs_per_organization = 2
 p_loss = 0.1

@@ -72,6 +72,7 @@ VERSION_1: dict[str, Any] = {
     "k_a": 0.1,
     "landscape_parts": "well",
     "network": "v1",
+    "parent_noise": "own",
 }
 
 

@@ -156,6 +156,14 @@ PARAMETERS: dict[str, Parameter] = {
         low=0.0,
         high=1e3,
     ),
+    "parent_noise": _p(
+        "mean",
+        "str",
+        "dynamics",
+        "a parent's sensing noise: that of the mean of its children's reports (sd over the"
+        " square root of its children), or a holon's own, as a cell's (version 1)",
+        choices=("mean", "own"),
+    ),
     "process_noise": _p(0.0, "float", "dynamics", "sd of cells' process noise", low=0.0, high=1e3),
     "x_min": _p(-1e9, "float", "dynamics", "lower bound of cells' states", low=-1e9, high=1e9),
     "x_max": _p(1e9, "float", "dynamics", "upper bound of cells' states", low=-1e9, high=1e9),

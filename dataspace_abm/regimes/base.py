@@ -170,6 +170,12 @@ class Regime:
         # the step each holon last sent its report up (for repair by refreshing)
         self.reported_at = [np.zeros(n, dtype=np.int64) for n in holarchy.sizes]
         self.report_delta = self._report_thresholds(holarchy)
+        # a parent senses a mean: its noise falls with the square root of its children
+        self.noise_scale = [np.ones(n) for n in holarchy.sizes]
+        if params["parent_noise"] == "mean":
+            for level in range(1, len(holarchy.sizes)):
+                children = holarchy.ends[level] - holarchy.starts[level]
+                self.noise_scale[level] = 1.0 / np.sqrt(np.maximum(children, 1))
 
     def _report_thresholds(self, holarchy: Holarchy) -> list[Any]:
         """Send-on-delta thresholds of reports, per level: ``delta`` for a cell; under the
@@ -209,9 +215,13 @@ class Regime:
 
     # --- helpers -------------------------------------------------------------------
     def observe(self, level: int, rows: slice, inputs: StepInputs) -> np.ndarray:
-        """``o = x + noise``, noise sd ``sensing_noise / sqrt(pi_o)`` (times a burst)."""
+        """``o = x + noise``, noise sd ``sensing_noise / sqrt(pi_o)`` (times a burst); a
+        parent's over the square root of its children (``parent_noise = "mean"``)."""
         lv = self.state.levels[level]
-        return lv.x[rows] + inputs.noise_sd * inputs.draws["noise"][level][rows]
+        noise = inputs.noise_sd * inputs.draws["noise"][level][rows]
+        if level > 0:
+            noise = noise * self.noise_scale[level][rows, None]
+        return lv.x[rows] + noise
 
     @staticmethod
     def lost(inputs: StepInputs, key: str, level: int | None = None) -> np.ndarray | None:
