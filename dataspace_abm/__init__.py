@@ -10,4 +10,4 @@ from .core.model import HolarchyModel
 from .core.params import PARAMETERS, ParameterError
 
 __all__ = ["PARAMETERS", "HolarchyModel", "ParameterError"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -58,13 +58,13 @@ def test_exercise_1_shape_versus_command():
 def test_exercise_2_a_steeper_landscape():
     runs = page_runs(2)
     flat, steep = runs["A"], runs["B"]
-    assert steep.tracking_error.loc[100] < 0.3  # 0.08
-    assert flat.tracking_error.loc[100] > 0.8  # 1.06
-    niche_flat = flat.niche_error.loc[300:400].mean()  # 1.39
-    niche_steep = steep.niche_error.loc[300:400].mean()  # 1.56
+    assert steep.tracking_error.loc[100] < 0.3  # 0.04
+    assert flat.tracking_error.loc[100] > 0.8  # 1.07
+    niche_flat = flat.niche_error.loc[300:400].mean()  # 1.40
+    niche_steep = steep.niche_error.loc[300:400].mean()  # 1.55
     assert niche_steep > niche_flat + 0.05
-    assert steep.energy_cumulative.loc[400] > 1.2 * flat.energy_cumulative.loc[400]  # 1.62
-    for table in (flat, steep):  # 0.42, 0.52: a well misses the best allocation
+    assert steep.energy_cumulative.loc[400] > 1.2 * flat.energy_cumulative.loc[400]  # 1.30
+    for table in (flat, steep):  # 0.40, 0.49: a well misses the best allocation
         assert table.optimality_gap.loc[300:400].mean() > 0.3
 
 
