@@ -104,7 +104,7 @@ def delivered(lost: np.ndarray | None, sent: np.ndarray) -> np.ndarray:
     return sent[~lost[sent]]
 
 
-BLOCK_ROWS = 1 << 16  # a level this long or longer draws its noise in blocks of this size
+BLOCK_ROWS = 1 << 16  # a level of two blocks or more runs in blocks this size, on every core
 _POOLS: dict[int, ThreadPoolExecutor] = {}  # per process: a forked child has no threads
 
 

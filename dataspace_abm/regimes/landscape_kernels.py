@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-BLOCK_ROWS = 1 << 16  # a level this long or longer runs in blocks, on every core
+from .base import BLOCK_ROWS
 
 
 def on_cores(parallel, serial, args: tuple, bounds: np.ndarray, extra: tuple = ()):

@@ -187,7 +187,7 @@ class Network:
         self.refresh_every = params["refresh_every"]
         self.offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         capacity = None
-        node, central = params.get("node_capacity", 0), params["central_capacity"]
+        node, central = params["node_capacity"], params["central_capacity"]
         # society's limit binds only if it is below what its children can send it a step
         root_binds = len(sizes) > 1 and central < sizes[-2] and not exempt_root
         if self.fair and (node > 0 or root_binds):
