@@ -5,7 +5,8 @@ thousandth of the rows. Only whole-level calls take the kernels; one-row calls (
 per-agent engine) run the numpy reference. A cell's report and its organ's landscape are
 written straight into the receiver's mailbox whenever that is when the delay line would
 deliver them (one hop, ``hop_latency`` at most 1, no capacity queue): the receiver reads
-them in the next step's phases either way.
+them in the next step's phases either way. A cell level of two blocks or more
+(``landscape_kernels.blocks``) runs block by block on every core.
 """
 
 from __future__ import annotations
