@@ -29,7 +29,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .designs import Point
-from .spec import ExperimentSpec, Stop, model_factory
+from ..regimes import effective_parameters
+from .spec import MODELS, ExperimentSpec, Stop, model_factory
 from .store import RunOutcome, RunStore
 
 RETRIES = 2  # a run whose worker dies is tried this many more times
@@ -98,10 +99,12 @@ def plan(spec: ExperimentSpec) -> list[PlannedRun]:
     runs = []
     for point in spec.points:
         resolved = point.resolve(spec.fixed, spec.keep_every)
+        # a parameter the run's regime never reads does not make a new run: it is run once
+        keyed = effective_parameters(resolved) if spec.model in MODELS else resolved
         for replication, seed in enumerate(spec.seeds):
             fields = {
                 "scenario": spec.model,  # the old name of the key keeps run keys stable
-                "params": resolved,
+                "params": keyed,
                 "seed": seed,
                 "steps": spec.steps,
                 "stop": asdict(spec.stop) if spec.stop else None,

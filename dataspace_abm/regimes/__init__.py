@@ -4,6 +4,9 @@
 level runs in compiled kernels under the default (vectorized) engine.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from .autonomous import Autonomous
 from .base import Gains, Regime, StepInputs
 from .command import Command
@@ -22,6 +25,15 @@ def regime_class(mode: str, engine: str) -> type[Regime]:
     return REGIMES[mode]
 
 
+def effective_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with every parameter its regime never reads at its default: two runs
+    with the same effective parameters and seed give the same tables."""
+    from ..core.params import PARAMETERS
+
+    unread = REGIMES[params["mode"]].unread
+    return {k: PARAMETERS[k].default if k in unread else v for k, v in params.items()}
+
+
 __all__ = [
     "MODES",
     "REGIMES",
@@ -34,5 +46,6 @@ __all__ = [
     "Landscape",
     "Regime",
     "StepInputs",
+    "effective_parameters",
     "regime_class",
 ]

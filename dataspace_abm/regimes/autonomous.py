@@ -12,6 +12,16 @@ class Autonomous(Regime):
     """No coupling: each cell follows its own niche. The reference for what coordination buys."""
 
     name = "autonomous"
+    # no messages and no landscape: nothing about either changes a run (its loss draws do:
+    # p_loss is still drawn, so it stays read)
+    unread = frozenset(
+        {
+            "central_capacity", "node_capacity", "hop_latency", "refresh_every", "delta",
+            "header_bits", "float_bits", "c_bit", "landscape_parts", "tilt_gain", "gain",
+            "centre_leak", "centre_margin", "coordination_scope", "pi_env", "trust_threshold",
+            "flat_graph", "flat_degree", "flat_rewire", "gateways",
+        }
+    )  # fmt: skip
 
     def cell_landscape(self, rows: slice) -> tuple[np.ndarray, float, np.ndarray]:
         h = self.state.h[rows]

@@ -153,6 +153,9 @@ class Regime:
     """What every regime shares: sensing, cells' action, upward reports and loss draws."""
 
     name = ""
+    # Parameters this regime never reads: two runs that differ only in them are the same
+    # run, so a batch runs it once (``effective_parameters``; tests/regimes hold it true).
+    unread: frozenset[str] = frozenset()
 
     def __init__(
         self,

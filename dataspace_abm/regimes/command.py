@@ -49,6 +49,13 @@ class Command(Regime):
     """Cells report to society through every level; society computes every set point."""
 
     name = "command"
+    # the centre sends set points: no landscape, and no lateral graph
+    unread = frozenset(
+        {
+            "landscape_parts", "tilt_gain", "gain", "centre_leak", "centre_margin",
+            "flat_graph", "flat_degree", "flat_rewire", "gateways",
+        }
+    )  # fmt: skip
 
     def __init__(
         self, params: Mapping[str, Any], state: State, holarchy: Holarchy, rng: np.random.Generator

@@ -58,6 +58,13 @@ class Flat(Regime):
     """One layer: cells gossip estimates of the global mean and target with neighbours."""
 
     name = "flat"
+    # no society and no landscape parts: flat's cells shift their own landscape
+    unread = frozenset(
+        {
+            "central_capacity", "landscape_parts", "gain", "centre_leak", "centre_margin",
+            "coordination_scope", "trust_threshold",
+        }
+    )  # fmt: skip
 
     def __init__(
         self, params: Mapping[str, Any], state: State, holarchy: Holarchy, rng: np.random.Generator

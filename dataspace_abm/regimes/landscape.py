@@ -20,6 +20,7 @@ class Landscape(Regime):
     """Every parent bends its children's landscape; nobody gives orders (docs/odd.md)."""
 
     name = "landscape"
+    unread = frozenset({"flat_graph", "flat_degree", "flat_rewire", "gateways"})
 
     def __init__(
         self, params: Mapping[str, Any], state: State, holarchy: Holarchy, rng: np.random.Generator

@@ -236,3 +236,37 @@ def test_resume_without_changes_runs_nothing(tmp_path, capsys):
     assert main([*args, "--resume"]) == 0
     assert "12 already done, 0 run" in capsys.readouterr().out
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), first)
+
+
+UNREAD = """
+[experiment]
+name = "unread"
+[fixed]
+n_organizations = 2
+organs_per_organization = 2
+cells_per_organ = 3
+[sweep]
+mode = ["autonomous", "command"]
+central_capacity = [1, 100]
+[replications]
+count = 2
+[run]
+steps = 20
+[output]
+measures = ["tracking_error", "bits_total"]
+"""
+
+
+def test_a_parameter_the_regime_never_reads_runs_once(tmp_path):
+    spec = load_spec(write_spec(tmp_path, UNREAD))
+    result = run_batch(spec, tmp_path / "out", workers=1, progress=False)
+    # autonomous ignores society's capacity: 2 of its 4 planned runs are the other 2
+    assert (result.total, result.ran) == (6, 6)
+    write_outputs(spec, tmp_path / "out", result)
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    per_mode = runs.groupby("mode")["run_key"].nunique()
+    assert per_mode.to_dict() == {"autonomous": 2, "command": 4}
+    auto = runs[runs["mode"] == "autonomous"]
+    assert set(auto["central_capacity"]) == {1, 100}  # each point keeps its own values
+    tables = [g.drop(columns=["central_capacity", "point"]) for _, g in auto.groupby("point")]
+    pd.testing.assert_frame_equal(*(t.reset_index(drop=True) for t in tables))
