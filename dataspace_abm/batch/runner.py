@@ -28,8 +28,8 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .designs import Point
 from ..regimes import effective_parameters
+from .designs import Point
 from .spec import MODELS, ExperimentSpec, Stop, model_factory
 from .store import RunOutcome, RunStore
 
