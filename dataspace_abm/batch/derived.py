@@ -4,6 +4,8 @@ Derived statistics (``[derived.NAME]`` in a spec) over a run's kept steps:
 
 - ``final``, ``mean``, ``sum``, ``max``, ``min`` of a measure over steps ``from``..``to``;
   ``per_cell = true`` divides by the number of cells.
+- ``increase``: the measure at the last kept step up to ``to`` minus its value at step
+  ``from`` (for a cumulative measure: what accrued after ``from``, exact at any keep).
 - ``recovery_time``: steps after the perturbation step ``at`` until the measure is at or
   below a threshold and stays there for ``hold`` steps. The threshold is ``threshold``, or
   ``margin`` above the baseline (the mean over the ``baseline`` steps before ``at``,
@@ -67,6 +69,9 @@ def derive(d: Derived, steps: np.ndarray, y: np.ndarray, n_cells: int, every: in
     else:
         inside = (steps >= o.get("from", 0)) & (steps <= o.get("to", steps[-1]))
         part = y[inside]
+        if d.stat == "increase":
+            value = part[-1] - part[0] if part.size else math.nan
+            return float(value) / n_cells if o.get("per_cell", False) else float(value)
         if d.stat != "final":  # missing values (an empty system's errors) are left out
             part = part[~np.isnan(part)]
         if part.size == 0:
@@ -83,7 +88,7 @@ def derive(d: Derived, steps: np.ndarray, y: np.ndarray, n_cells: int, every: in
 
 def identity_columns(spec: ExperimentSpec) -> list[str]:
     """Columns that name a run: key, point, label, varied parameters, size, seed."""
-    label = ["label"] if spec.labelled else []
+    label = ["label", *spec.groups] if spec.labelled else []
     return ["run_key", "point", *label, *spec.varied, "n_cells", "replication", "seed"]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +34,7 @@ class Point:
     label: str | None = None  # the combination's label, if the spec has combinations
     combination: int | None = None
     sample: tuple[float, ...] | None = None  # the SALib row (log10 for log sweeps)
+    groups: Mapping[str, str] = field(default_factory=dict)  # a combination group's label
 
     def overrides(self, fixed: Mapping[str, Any], every: int) -> dict[str, Any]:
         """The model's keyword arguments at this point (``collect_every`` from the keep)."""
@@ -97,8 +98,10 @@ def build_points(
     groups: list[tuple[int | None, Mapping[str, Any]]] = list(enumerate(combinations))
     points: list[Point] = []
     for index, combo in groups or [(None, {})]:
-        fixed = {k: v for k, v in combo.items() if k != "label"}
+        fixed = {k: v for k, v in combo.items() if k not in ("label", "groups")}
+        groups = combo.get("groups", {})
         for row, sample_row in zip(rows, raw, strict=True):
             values = {**fixed, **dict(zip(names, row, strict=True))}
-            points.append(Point(len(points), values, combo.get("label"), index, sample_row))
+            point = Point(len(points), values, combo.get("label"), index, sample_row, groups)
+            points.append(point)
     return tuple(points)

@@ -3,6 +3,11 @@
 ``kind = "final"``: per-run values (final or derived) against a parameter, ``n_cells`` or
 ``label``, one panel per measure; lines with bands for numbers, bars for categories.
 ``kind = "scatter"``: one dot per run (for sampling designs), ``hue`` on a colour scale.
+``kind = "map"``: which alternative of ``hue`` (the regimes) has the lowest mean of each
+``y`` in every cell of ``row`` x ``x``, one panel per value of ``col``, one figure per
+measure: the cell's colour names the winner, its number the margin over the runner-up (in %
+of the runner-up, paired seed by seed), pale and hatched where the 95 % interval of the
+paired difference contains zero (the seeds do not decide).
 ``kind = "timeseries"``: kept measures against the step, one panel per measure (rows) and
 per value of ``col`` (columns); long series are drawn as block means (at most 150 points).
 Bands are the same 95 % t-interval of the mean as in ``summary.csv``; on logarithmic axes
@@ -47,10 +52,12 @@ def _positive(data: pd.DataFrame, column: str, log: bool) -> pd.DataFrame:
     return data.assign(**{column: data[column].where(data[column] > 0)})
 
 
-def _label(ax, y: str) -> None:
+def _label(ax, y: str, spec: Figure | None = None) -> None:
     """A panel titled by its measure (the y axis then needs no label of its own)."""
-    ax.set_title(y, fontsize="medium")
+    ax.set_title(spec.words(y) if spec else y, fontsize="medium")
     ax.set_ylabel("")
+    if spec and ax.get_xlabel():
+        ax.set_xlabel(spec.words(ax.get_xlabel()))
 
 
 def _finish(fig: plt.Figure, axes: np.ndarray, spec: Figure, path: Path) -> Path:
@@ -64,7 +71,8 @@ def _finish(fig: plt.Figure, axes: np.ndarray, spec: Figure, path: Path) -> Path
         if legend is not None:
             legend.remove()
     if handles:
-        fig.legend(handles, labels, title=spec.hue, loc="outside right center", frameon=False)
+        title = spec.words(spec.hue) if spec.hue else None
+        fig.legend(handles, labels, title=title, loc="outside right center", frameon=False)
     if spec.title:
         fig.suptitle(spec.title)
     save_png(fig, path)
@@ -112,7 +120,7 @@ def _final(spec: Figure, per_run: pd.DataFrame, path: Path) -> Path:
         if spec.logx and numeric:
             ax.set_xscale("log")
         ax.set_yscale("log" if spec.logy else "linear")
-        _label(ax, y)
+        _label(ax, y, spec)
     return _finish(fig, axes, spec, path)
 
 
@@ -124,7 +132,7 @@ def _scatter(spec: Figure, per_run: pd.DataFrame, path: Path) -> Path:
         sns.scatterplot(data=frame, x=spec.x, y=y, hue=spec.hue, ax=ax, s=6, linewidth=0, alpha=0.6)
         ax.set_xscale("log" if spec.logx else "linear")
         ax.set_yscale("log" if spec.logy else "linear")
-        _label(ax, y)
+        _label(ax, y, spec)
     return _finish(fig, axes, spec, path)
 
 
@@ -173,8 +181,102 @@ def _timeseries(spec: Figure, runs: pd.DataFrame, path: Path) -> Path:
             linewidth=1.0,
         )
         ax.set_yscale("log" if spec.logy else "linear")
-        _label(ax, y if panel is None else f"{y}: {panel}")
+        _label(ax, y, spec)
+        if panel is not None:
+            ax.set_title(f"{spec.words(y)}: {spec.words(spec.col)} {panel}", fontsize="medium")
     return _finish(fig, axes, spec, path)
+
+
+def _maps(spec: Figure, per_run: pd.DataFrame, folder: Path) -> list[Path]:
+    from matplotlib.patches import Patch
+
+    from .compare import best_alternative
+
+    per_run = per_run.assign(**{spec.hue: per_run[spec.hue].astype(str)})
+    if spec.among:
+        per_run = per_run[per_run[spec.hue].isin(spec.among)]
+    alternatives = [str(v) for v in _order(per_run[spec.hue])]
+    colours = dict(
+        zip(alternatives, sns.color_palette("colorblind", len(alternatives)), strict=True)
+    )
+    rows, xs = _order(per_run[spec.row]), _order(per_run[spec.x])
+    panels = _order(per_run[spec.col]) if spec.col else [None]
+    paths = []
+    for y in spec.y:
+        cells = [spec.row, spec.x] + ([spec.col] if spec.col else [])
+        table = best_alternative(per_run, y, cells, spec.hue)
+        size = (0.42 * len(xs) + 2.2, (0.3 * len(rows) + 0.9) * len(panels) + 0.9)
+        fig, axes = plt.subplots(len(panels), 1, figsize=size, squeeze=False, layout="constrained")
+        for ax, panel in zip(axes.flat, panels, strict=True):
+            part = table if panel is None else table[table[spec.col] == panel]
+            image = np.ones((len(rows), len(xs), 4))
+            for _, cell in part.iterrows():
+                i, j = rows.index(cell[spec.row]), xs.index(cell[spec.x])
+                decided = bool(cell.get("decided", False))
+                image[i, j, :3] = colours[cell["best"]]
+                image[i, j, 3] = 1.0 if decided else 0.35
+                text = "" if pd.isna(cell.get("relative")) else f"{100 * cell['relative']:.0f}"
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if decided else "0.25",
+                )
+                if not decided:
+                    ax.add_patch(
+                        plt.Rectangle(
+                            (j - 0.5, i - 0.5),
+                            1,
+                            1,
+                            fill=False,
+                            hatch="///",
+                            edgecolor="0.6",
+                            linewidth=0,
+                        )
+                    )
+            ax.imshow(image, aspect="auto", interpolation="nearest")
+            ax.set_xticks(
+                range(len(xs)),
+                [str(v) for v in xs],
+                rotation=60,
+                ha="right",
+                rotation_mode="anchor",
+                fontsize=7,
+            )
+            ax.set_yticks(range(len(rows)), [str(v) for v in rows], fontsize=7)
+            ax.set_xlabel(spec.words(spec.x), fontsize=8)
+            ax.set_ylabel(spec.words(spec.row), fontsize=8)
+            ax.grid(False)
+            if panel is not None:
+                ax.set_title(f"{spec.words(spec.col)} {panel}", fontsize=8)
+        handles = [Patch(color=colours[a], label=spec.words(a)) for a in alternatives]
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="0.6",
+                hatch="///",
+                label="seeds undecided\n(95 % interval of the\npaired difference\ncontains 0)",
+            )
+        )
+        fig.legend(
+            handles=handles,
+            title=f"lowest {spec.words(y)}",
+            loc="outside right center",
+            frameon=False,
+            fontsize=7,
+            title_fontsize=7,
+        )
+        fig.suptitle(
+            (spec.title or spec.words(y)) + "\nnumber: margin over the runner-up, % of its value",
+            fontsize=9,
+        )
+        path = folder / f"{spec.name}_{y}.png" if len(spec.y) > 1 else folder / f"{spec.name}.png"
+        save_png(fig, path)
+        paths.append(path)
+    return paths
 
 
 def draw_figures(
@@ -192,6 +294,8 @@ def draw_figures(
             paths.append(_timeseries(figure, runs, path))
         elif figure.kind == "scatter":
             paths.append(_scatter(figure, per_run, path))
+        elif figure.kind == "map":
+            paths += _maps(figure, per_run, folder)
         else:
             paths.append(_final(figure, per_run, path))
     return paths

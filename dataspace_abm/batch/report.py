@@ -67,6 +67,7 @@ def _identity(spec: ExperimentSpec, run: PlannedRun) -> dict[str, Any]:
     row: dict[str, Any] = {"run_key": run.task.key, "point": run.point.index}
     if spec.labelled:
         row["label"] = run.point.label
+        row.update(run.point.groups)
     names = [*spec.varied, *(k for k in spec.fixed if k not in spec.varied)]
     row.update({name: _cell(run.resolved[name]) for name in names})
     row.update(n_cells=cell_count(run.resolved), replication=run.replication, seed=run.task.seed)

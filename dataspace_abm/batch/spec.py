@@ -9,6 +9,7 @@ Every error names its key (``sweep.gain: empty sweep``). The format is documente
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 import re
 import tomllib
@@ -25,8 +26,8 @@ from .designs import DESIGNS, Point, build_points
 
 MEASURES = tuple(c for c in COLUMNS if c != "step")
 MODELS = {"holarchy": "dataspace_abm.core.model:HolarchyModel"}
-STATS = ("final", "mean", "sum", "max", "min", "recovery_time", "excess")
-FIGURE_KINDS = ("final", "timeseries", "scatter")
+STATS = ("final", "mean", "sum", "max", "min", "increase", "recovery_time", "excess")
+FIGURE_KINDS = ("final", "timeseries", "scatter", "map")
 SECTIONS = {
     "experiment": ("name", "description", "model", "scenario"),
     "fixed": None,
@@ -39,6 +40,7 @@ SECTIONS = {
     "derived": None,
     "figures": None,
     "sensitivity": ("outputs", "log"),
+    "labels": None,
 }
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -107,6 +109,13 @@ class Figure:
     logx: bool = False
     logy: bool = False
     title: str = ""
+    row: str | None = None  # a map's rows (its columns are x, its panels col)
+    among: tuple[str, ...] = ()  # a map's alternatives (values of hue; default: all)
+    labels: Mapping[str, str] = field(default_factory=dict)  # words for the column names
+
+    def words(self, name: str) -> str:
+        """What a reader sees for a column: its label from ``[labels]``, or its name."""
+        return self.labels.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -138,8 +147,13 @@ class ExperimentSpec:
         """Parameters that differ between points (sweeps first, then combinations)."""
         names = [s.name for s in self.sweeps]
         for combo in self.combinations:
-            names += [k for k in combo if k != "label" and k not in names]
+            names += [k for k in combo if k not in NOT_PARAMETERS and k not in names]
         return tuple(names)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Names of the combination groups (``[[combinations.NAME]]``), each a column."""
+        return tuple(self.combinations[0].get("groups", {})) if self.combinations else ()
 
     @property
     def labelled(self) -> bool:
@@ -277,19 +291,21 @@ def _sweeps(doc: Mapping[str, Any], design: Design) -> tuple[Sweep, ...]:
     return tuple(sweeps)
 
 
-def _combinations(doc: Mapping[str, Any], taken: set[str]) -> tuple[dict[str, Any], ...]:
-    raw = doc.get("combinations", [])
+NOT_PARAMETERS = ("label", "groups")  # keys of a combination that are not parameters
+
+
+def _combination_list(raw: Any, where: str, taken: set[str]) -> list[dict[str, Any]]:
     if not isinstance(raw, list) or not all(isinstance(c, Mapping) for c in raw):
-        raise SpecError("combinations", "must be an array of tables [[combinations]]")
+        raise SpecError(where, f"must be an array of tables [[{where}]]")
     combos, labels = [], set()
     for i, combo in enumerate(raw):
-        key = f"combinations[{i}]"
+        key = f"{where}[{i}]"
         out: dict[str, Any] = {}
         for name, value in combo.items():
             if name == "label":
                 continue
             if name in taken:
-                raise SpecError(f"{key}.{name}", "already set in fixed or sweep")
+                raise SpecError(f"{key}.{name}", "already set in fixed, sweep or another group")
             out[name] = _param(name, value, f"{key}.{name}")
         text = ", ".join(f"{k}={v}" for k, v in out.items()) or "defaults"
         label = _str(combo.get("label", text), f"{key}.label")
@@ -297,6 +313,29 @@ def _combinations(doc: Mapping[str, Any], taken: set[str]) -> tuple[dict[str, An
             raise SpecError(f"{key}.label", f"{label!r} is used twice")
         labels.add(label)
         combos.append({"label": label, **out})
+    return combos
+
+
+def _combinations(doc: Mapping[str, Any], taken: set[str]) -> tuple[dict[str, Any], ...]:
+    """``[[combinations]]``, or named groups ``[[combinations.NAME]]`` crossed with each
+    other (each group's label then also has a column of the group's name)."""
+    raw = doc.get("combinations", [])
+    if not isinstance(raw, Mapping):
+        return tuple(_combination_list(raw, "combinations", taken))
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
+    for group, entries in raw.items():
+        if group in P.PARAMETERS or group in ("label", "n_cells"):
+            raise SpecError(f"combinations.{group}", "a group cannot be named as a column")
+        entries = _combination_list(entries, f"combinations.{group}", taken)
+        taken = taken | {k for c in entries for k in c if k != "label"}
+        groups.append((group, entries))
+    combos = []
+    for row in itertools.product(*(entries for _, entries in groups)):
+        combo: dict[str, Any] = {"label": ", ".join(c["label"] for c in row)}
+        for c in row:
+            combo.update({k: v for k, v in c.items() if k != "label"})
+        combo["groups"] = {g: c["label"] for (g, _), c in zip(groups, row, strict=True)}
+        combos.append(combo)
     return tuple(combos)
 
 
@@ -435,7 +474,10 @@ def _figures(doc: Mapping[str, Any], spec_cols: set[str], values: tuple, measure
     if not isinstance(raw, list) or not all(isinstance(f, Mapping) for f in raw):
         raise SpecError("figures", "must be an array of tables [[figures]]")
     figures, names = [], set()
-    allowed = ("name", "kind", "x", "y", "hue", "col", "logx", "logy", "title")
+    allowed = ("name", "kind", "x", "y", "hue", "col", "row", "among", "logx", "logy", "title")
+    labels = _table(doc, "labels")
+    for name, text in labels.items():
+        _str(text, f"labels.{name}")
     for i, fig in enumerate(raw):
         key = f"figures[{i}]"
         _only(fig, allowed, key)
@@ -456,9 +498,31 @@ def _figures(doc: Mapping[str, Any], spec_cols: set[str], values: tuple, measure
             raise SpecError(f"{key}.x", "a timeseries is drawn against step")
         hue = None if fig.get("hue") is None else _str(fig["hue"], f"{key}.hue", cols)
         col = None if fig.get("col") is None else _str(fig["col"], f"{key}.col", cols)
+        row = None if fig.get("row") is None else _str(fig["row"], f"{key}.row", cols)
+        if (kind == "map") != (row is not None):
+            raise SpecError(f"{key}.row", "a map needs row (and only a map has one)")
+        if kind == "map" and hue is None:
+            raise SpecError(f"{key}.hue", "a map needs hue: the alternatives it compares")
+        among = fig.get("among", [])
+        if not isinstance(among, list) or (among and kind != "map"):
+            raise SpecError(f"{key}.among", "a list of the hue's values to compare (maps only)")
         flags = {k: _bool(fig.get(k, False), f"{key}.{k}") for k in ("logx", "logy")}
         title = _str(fig.get("title", ""), f"{key}.title")
-        figures.append(Figure(name, kind, x, tuple(ys), hue, col, **flags, title=title))
+        figures.append(
+            Figure(
+                name,
+                kind,
+                x,
+                tuple(ys),
+                hue,
+                col,
+                **flags,
+                title=title,
+                row=row,
+                among=tuple(str(a) for a in among),
+                labels=labels,
+            )
+        )
     return tuple(figures)
 
 
@@ -527,6 +591,7 @@ def parse_spec(text: str, name: str = "experiment") -> ExperimentSpec:
     points = build_points(sweeps, combos, design)
     _check_points(points, fixed, sweeps, combos, every)
     spec_cols = {s.name for s in sweeps} | {k for c in combos for k in c} | {"n_cells"}
+    spec_cols = (spec_cols - {"groups"}) | {g for c in combos for g in c.get("groups", {})}
     figures = _figures(doc, spec_cols, values, measures)
     return ExperimentSpec(
         name=_str(exp.get("name", name), "experiment.name"),

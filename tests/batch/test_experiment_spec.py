@@ -249,3 +249,40 @@ def test_experiment_scenario_still_names_the_model_with_a_deprecation_note():
     with pytest.warns(DeprecationWarning, match="experiment.model"):
         spec = parse_spec('[experiment]\nscenario = "holarchy"\n[run]\nsteps = 3\n')
     assert spec.model == "holarchy"
+
+
+GROUPS = """
+[experiment]
+name = "groups"
+[sweep]
+mode = ["landscape", "command"]
+[combinations]
+size = [
+    { label = "small", n_organizations = 2, organs_per_organization = 2, cells_per_organ = 2 },
+    { label = "large", n_organizations = 2, organs_per_organization = 3, cells_per_organ = 4 },
+]
+niches = [
+    { label = "static", niche = "static" },
+    { label = "daily 20", niche = "daily", niche_period = 20 },
+    { label = "daily 50", niche = "daily", niche_period = 50 },
+]
+[run]
+steps = 5
+"""
+
+
+def test_combination_groups_are_crossed_and_named():
+    spec = parse_spec(GROUPS)
+    assert spec.groups == ("size", "niches")
+    assert len(spec.points) == 2 * 3 * 2
+    labels = {p.label for p in spec.points}
+    assert "large, daily 20" in labels and len(labels) == 6
+    point = next(p for p in spec.points if p.label == "small, daily 50")
+    assert point.groups == {"size": "small", "niches": "daily 50"}
+    assert point.values["niche_period"] == 50 and point.values["cells_per_organ"] == 2
+
+
+def test_a_parameter_in_two_groups_is_refused():
+    text = GROUPS.replace('label = "static", niche', 'label = "static", cells_per_organ = 3, niche')
+    with pytest.raises(SpecError, match=r"combinations.niches\[0\].cells_per_organ"):
+        parse_spec(text)
