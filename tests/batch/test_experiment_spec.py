@@ -286,3 +286,17 @@ def test_a_parameter_in_two_groups_is_refused():
     text = GROUPS.replace('label = "static", niche', 'label = "static", cells_per_organ = 3, niche')
     with pytest.raises(SpecError, match=r"combinations.niches\[0\].cells_per_organ"):
         parse_spec(text)
+
+
+def test_a_map_needs_a_row_and_a_hue():
+    base = GROUPS + '\n[[figures]]\nname = "m"\nkind = "map"\nx = "niches"\ny = "tracking_error"\n'
+    with pytest.raises(SpecError, match=r"figures\[0\].row: a map needs row"):
+        parse_spec(base + 'hue = "mode"\n')
+    with pytest.raises(SpecError, match=r"figures\[0\].hue: a map needs hue"):
+        parse_spec(base + 'row = "size"\n')
+    spec = parse_spec(
+        base + 'row = "size"\nhue = "mode"\namong = ["landscape"]\n[labels]\nmode = "regime"\n'
+    )
+    figure = spec.figures[0]
+    assert (figure.row, figure.among, figure.words("mode")) == ("size", ("landscape",), "regime")
+    assert figure.words("niches") == "niches"

@@ -142,3 +142,13 @@ def test_mean_interval_matches_scipy():
     ref = stats.t.interval(0.95, 3, loc=np.mean(x), scale=stats.sem(x))
     assert (low, high) == pytest.approx(ref)
     assert mean_interval([3.0]) == (3.0, 3.0)
+
+
+def test_increase_of_a_cumulative_measure_is_what_accrued_after_from():
+    steps = np.arange(0, 101, 5)  # kept every 5 steps
+    per_step = np.arange(101.0) ** 0.5  # the measure each step
+    cumulative = np.cumsum(per_step)[steps]
+    d = Derived("after", "bits_cumulative", "increase", {"from": 50})
+    assert derive(d, steps, cumulative, n_cells=1, every=5) == pytest.approx(per_step[51:].sum())
+    per_cell = Derived("after", "bits_cumulative", "increase", {"from": 50, "per_cell": True})
+    assert derive(per_cell, steps, cumulative, 4, 5) == pytest.approx(per_step[51:].sum() / 4)
