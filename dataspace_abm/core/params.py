@@ -215,7 +215,8 @@ PARAMETERS: dict[str, Parameter] = {
         0,
         "int",
         "messages",
-        "messages every holon handles per step and direction, the rest queued oldest first"
+        "messages every holon handles per step and direction, the rest queued oldest first,"
+        " a fresher report or landscape taking a waiting one's place"
         " (0: unlimited; network = fair; society's is at most central_capacity)",
         low=0,
     ),

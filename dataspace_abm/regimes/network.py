@@ -11,10 +11,13 @@ it has not sent for ``refresh_every`` steps is sent again.
 Capacity (``node_capacity``, fair network): every holon on a message's route (its sender,
 the holons that relay it, its receiver) handles it once, and handles at most
 ``node_capacity`` messages a step in each direction (up, down, lateral); the rest wait, the
-oldest first, and their waits are counted. Nothing queued is overwritten by a fresher
-message: both are delivered in turn. Society's capacity is the smaller of
-``node_capacity`` and ``central_capacity`` (version 1's name for it); command's centre
-keeps its own queues, which hold one report and one order per cell (see ``command.py``).
+oldest first, and their waits are counted. A report or a landscape (up or down) carries a
+state, so a queue holds at most one per mailbox row: a fresher one takes the queued one's
+content in its place in the queue (as command's centre does with its own queues, one report
+and one order per cell, see ``command.py``). Lateral messages are queued first in, first
+out, every one delivered: flat's gossip moves shares of a sum, none of which may be lost.
+Society's capacity is the smaller of ``node_capacity`` and ``central_capacity`` (version
+1's name for it).
 """
 
 from __future__ import annotations
@@ -87,6 +90,10 @@ class DelayLine:
         if not index.size:
             return
         copies = tuple((mailbox, np.array(values)) for mailbox, values in writes)
+        if self.capacity is not None and direction != "lateral":
+            index, copies, route = self._supersede(index, copies, route, direction, sent_at)
+            if not index.size:
+                return
         batch = Batch(arrival, index.copy(), copies, stamp)
         if self.capacity is not None:
             assert route is not None and route.shape[0] == index.size
@@ -96,6 +103,35 @@ class DelayLine:
             batch.sent_at = sent_at
             self._handle([batch], sent_at, sending=True)
         self.pending.append(batch)
+
+    def _supersede(
+        self,
+        index: np.ndarray,
+        copies: tuple[tuple[np.ndarray, np.ndarray], ...],
+        route: np.ndarray | None,
+        direction: str,
+        t: int,
+    ) -> tuple[np.ndarray, tuple[tuple[np.ndarray, np.ndarray], ...], np.ndarray | None]:
+        """Give messages to the same mailbox rows that wait in a queue at step ``t`` (ready
+        but not yet handled; not those still on a link) the new values, in their place;
+        return the new messages that found none waiting."""
+        fresh, d = np.ones(index.size, bool), DIRECTIONS.index(direction)
+        for batch in self.pending:
+            same = len(batch.writes) == len(copies) and all(
+                a is b for (a, _), (b, _) in zip(batch.writes, copies, strict=True)
+            )
+            if batch.direction != d or not same:
+                continue
+            queued = np.flatnonzero((batch.stage < batch.route.shape[1]) & (batch.ready <= t))
+            _, mine, theirs = np.intersect1d(index, batch.index[queued], return_indices=True)
+            if mine.size:
+                for (_, old), (_, new) in zip(batch.writes, copies, strict=True):
+                    old[queued[theirs]] = new[mine]
+                fresh[mine] = False
+        if fresh.all():
+            return index, copies, route
+        kept = tuple((mailbox, values[fresh]) for mailbox, values in copies)
+        return index[fresh], kept, None if route is None else route[fresh]
 
     def deliver(self, t: int) -> int:
         """Write every message due by step ``t`` into its mailboxes; returns how many."""
