@@ -31,6 +31,17 @@ from .spec import ExperimentSpec, Figure
 DPI = 110
 PANEL = (3.4, 2.6)  # inches per panel
 MAX_POINTS = 150  # steps drawn per time series (evenly thinned)
+_CB = sns.color_palette("colorblind")
+# one colour per regime in every figure (orange and vermillion are too close to pair)
+REGIME_COLOURS = {"landscape": _CB[0], "command": _CB[1], "flat": _CB[2], "autonomous": _CB[7]}
+
+
+def palette(values: list[str] | None) -> dict | None:
+    """Colours for a hue's values: the regimes' own, the others from the colourblind set."""
+    if values is None:
+        return None
+    spare = iter(c for c in _CB if c not in REGIME_COLOURS.values())
+    return {v: REGIME_COLOURS[v] if v in REGIME_COLOURS else next(spare, "0.3") for v in values}
 
 
 def _order(values: pd.Series) -> list:
@@ -110,11 +121,23 @@ def _final(spec: Figure, per_run: pd.DataFrame, path: Path) -> Path:
         frame = _positive(data, y, spec.logy)
         common = {"data": frame, "x": spec.x, "y": y, "hue": spec.hue, "ax": ax}
         if numeric:
-            sns.lineplot(**common, hue_order=hue_order, errorbar=_band(spec.logy), marker="o")
+            sns.lineplot(
+                **common,
+                hue_order=hue_order,
+                palette=palette(hue_order),
+                errorbar=_band(spec.logy),
+                marker="o",
+            )
         else:
             order = [str(v) for v in _order(frame[spec.x])]
             frame[spec.x] = frame[spec.x].astype(str)
-            sns.barplot(**common, order=order, hue_order=hue_order, errorbar=_band(spec.logy))
+            sns.barplot(
+                **common,
+                order=order,
+                hue_order=hue_order,
+                palette=palette(hue_order),
+                errorbar=_band(spec.logy),
+            )
             plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
             ax.set_xlabel("")
         if spec.logx and numeric:
@@ -176,6 +199,7 @@ def _timeseries(spec: Figure, runs: pd.DataFrame, path: Path) -> Path:
             y=y,
             hue=spec.hue,
             hue_order=hue_order,
+            palette=palette(hue_order),
             errorbar=_band(spec.logy),
             ax=ax,
             linewidth=1.0,
@@ -196,9 +220,7 @@ def _maps(spec: Figure, per_run: pd.DataFrame, folder: Path) -> list[Path]:
     if spec.among:
         per_run = per_run[per_run[spec.hue].isin(spec.among)]
     alternatives = [str(v) for v in _order(per_run[spec.hue])]
-    colours = dict(
-        zip(alternatives, sns.color_palette("colorblind", len(alternatives)), strict=True)
-    )
+    colours = palette(alternatives)
     rows, xs = _order(per_run[spec.row]), _order(per_run[spec.x])
     panels = _order(per_run[spec.col]) if spec.col else [None]
     paths = []
