@@ -232,9 +232,10 @@ def map_report(out: Path, spec: str = "when_shaping_wins") -> None:
                 "",
             ]
     pivot = verdict.pivot(index="c_bit / c_act", columns="mode", values="share")
-    pick = pivot.iloc[::4].reset_index()
+    pick = pivot.iloc[::4].round(3).reset_index()
+    pick["c_bit / c_act"] = pick["c_bit / c_act"].map(lambda r: f"{r:.0e}")
     lines += ["## Share of cells with the lowest energy, against c_bit / c_act", ""]
-    lines += [markdown_table(pick.round(3)), ""]
+    lines += [markdown_table(pick), ""]
     (out / "tables.md").write_text("\n".join(lines) + "\n")
 
 
