@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt  # headless machines fall back to Agg by themsel
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullFormatter
 
 from .derived import mean_interval
 from .spec import ExperimentSpec, Figure
@@ -143,6 +144,8 @@ def _final(spec: Figure, per_run: pd.DataFrame, path: Path) -> Path:
         if spec.logx and numeric:
             ax.set_xscale("log")
         ax.set_yscale("log" if spec.logy else "linear")
+        if spec.logy:  # a range under a decade would label every minor tick
+            ax.yaxis.set_minor_formatter(NullFormatter())
         _label(ax, y, spec)
     return _finish(fig, axes, spec, path)
 
