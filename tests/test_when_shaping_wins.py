@@ -99,3 +99,32 @@ def test_command_tracks_the_target_closer_in_every_cell(batch):
     for niches in ("static", "20|1|own", "20|1|shared"):
         diff = gap_difference(per_run, niches, "1e2, N", "tracking_error_end")
         assert diff["a_lower"] <= 1, niches
+
+
+DOCS = ROOT / "docs" / "experiments"
+
+
+def test_the_committed_reports_figures_are_pictures():
+    for name in ("when_shaping_wins", "pareto"):
+        figures = sorted((DOCS / name / "figures").glob("*.png"))
+        assert len(figures) >= 4, name
+        for path in figures:
+            data = path.read_bytes()
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, path
+            assert f"figures/{path.name}" in (DOCS / name / "report.md").read_text()
+
+
+def test_the_committed_map_table_agrees_with_the_committed_summary():
+    """A paired mean difference is the difference of the means when every seed ran."""
+    summary = pd.read_csv(DOCS / "when_shaping_wins" / "summary.csv")
+    cell = summary[
+        (summary["society"] == "1e4, N")
+        & (summary["niches"] == "20|1|own")
+        & (summary["hop_latency"] == 1)
+        & (summary["measure"] == "optimality_gap_end")
+    ].set_index("mode")["mean"]
+    expected = f"{cell['landscape'] - cell['command']:+.3f} ["
+    tables = (DOCS / "when_shaping_wins" / "tables.md").read_text()
+    section = tables.split("## Landscape minus command, optimality gap, hop latency 1")[1]
+    row = next(line for line in section.splitlines() if line.startswith("| 20|1|own |"))
+    assert row.split(" | ")[9].startswith(expected)  # the column of 1e4 cells, capacity N
