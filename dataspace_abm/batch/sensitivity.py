@@ -93,7 +93,7 @@ def plot_indices(spec: ExperimentSpec, table: pd.DataFrame, folder: Path) -> Pat
     kinds = ["S1", "ST"] if spec.design.kind == "sobol" else ["mu_star"]
     labels = list(dict.fromkeys(table["label"])) or [""]
     outputs = list(spec.outputs)
-    size = (PANEL[0] * len(outputs) + 1.0, PANEL[1] * len(labels) + 0.4)
+    size = (1.25 * PANEL[0] * len(outputs) + 1.0, 1.2 * PANEL[1] * len(labels) + 0.4)
     fig, axes = plt.subplots(
         len(labels), len(outputs), figsize=size, squeeze=False, layout="constrained"
     )
@@ -107,8 +107,11 @@ def plot_indices(spec: ExperimentSpec, table: pd.DataFrame, folder: Path) -> Pat
                 sel = part[part["index"] == kind].set_index("parameter").reindex(names)
                 pos = np.arange(len(names)) + (k - (len(kinds) - 1) / 2) * width
                 ax.bar(pos, sel["value"], width, yerr=sel["conf"], capsize=2, label=kind)
-            ax.set_xticks(np.arange(len(names)), names, rotation=40, ha="right")
-            ax.set_title(f"{output}" + (f" ({label})" if label else ""), fontsize="medium")
+            words = [spec.words(n) for n in names]
+            ax.set_xticks(np.arange(len(names)), words, rotation=40, ha="right")
+            title = ("log10 " if spec.log_outputs else "") + spec.words(output)
+            title += f" ({label})" if label else ""
+            ax.set_title(title, fontsize="small")
             ax.axhline(0.0, color="0.3", linewidth=0.6)
     axes[0, -1].legend(frameon=False, fontsize="small")
     path = folder / "sensitivity_indices.png"

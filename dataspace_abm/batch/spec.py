@@ -141,6 +141,11 @@ class ExperimentSpec:
     outputs: tuple[str, ...]
     log_outputs: bool
     points: tuple[Point, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)  # words for column names
+
+    def words(self, name: str) -> str:
+        """What a reader sees for a column: its label from ``[labels]``, or its name."""
+        return self.labels.get(name, name)
 
     @property
     def varied(self) -> tuple[str, ...]:
@@ -613,6 +618,7 @@ def parse_spec(text: str, name: str = "experiment") -> ExperimentSpec:
         outputs=tuple(outputs),
         log_outputs=_bool(sens.get("log", False), "sensitivity.log"),
         points=points,
+        labels=dict(_table(doc, "labels")),
     )
 
 
