@@ -214,6 +214,33 @@ def _timeseries(spec: Figure, runs: pd.DataFrame, path: Path) -> Path:
     return _finish(fig, axes, spec, path)
 
 
+UNDECIDED = "seeds undecided\n(95 % interval of the\npaired difference\ncontains 0)"
+
+
+def _map_panel(ax, part: pd.DataFrame, spec: Figure, rows: list, xs: list, colours: dict) -> None:
+    """One panel of a map: a cell per (row, x), coloured by its winner, with its margin."""
+    image = np.ones((len(rows), len(xs), 4))
+    for _, cell in part.iterrows():
+        i, j = rows.index(cell[spec.row]), xs.index(cell[spec.x])
+        decided = bool(cell.get("decided", False))
+        image[i, j, :3] = colours[cell["best"]]
+        image[i, j, 3] = 1.0 if decided else 0.35
+        margin = "" if pd.isna(cell.get("relative")) else f"{100 * cell['relative']:.0f}"
+        colour = "white" if decided else "0.25"
+        ax.text(j, i, margin, ha="center", va="center", fontsize=6.5, color=colour)
+        if not decided:
+            box = plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", linewidth=0)
+            ax.add_patch(box).set_edgecolor("0.6")
+    ax.imshow(image, aspect="auto", interpolation="nearest")
+    labels = [str(v) for v in xs]
+    ax.set_xticks(range(len(xs)), labels, rotation=60, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(len(rows)), [str(v) for v in rows])
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel(spec.words(spec.x), fontsize=8)
+    ax.set_ylabel(spec.words(spec.row), fontsize=8)
+    ax.grid(False)
+
+
 def _maps(spec: Figure, per_run: pd.DataFrame, folder: Path) -> list[Path]:
     from matplotlib.patches import Patch
 
@@ -226,79 +253,27 @@ def _maps(spec: Figure, per_run: pd.DataFrame, folder: Path) -> list[Path]:
     colours = palette(alternatives)
     rows, xs = _order(per_run[spec.row]), _order(per_run[spec.x])
     panels = _order(per_run[spec.col]) if spec.col else [None]
+    cells = [spec.row, spec.x] + ([spec.col] if spec.col else [])
     paths = []
     for y in spec.y:
-        cells = [spec.row, spec.x] + ([spec.col] if spec.col else [])
         table = best_alternative(per_run, y, cells, spec.hue)
-        size = (0.42 * len(xs) + 2.2, (0.3 * len(rows) + 0.9) * len(panels) + 0.9)
+        size = (max(0.42 * len(xs) + 2.2, 5.5), (0.3 * len(rows) + 0.9) * len(panels) + 0.9)
         fig, axes = plt.subplots(len(panels), 1, figsize=size, squeeze=False, layout="constrained")
         for ax, panel in zip(axes.flat, panels, strict=True):
             part = table if panel is None else table[table[spec.col] == panel]
-            image = np.ones((len(rows), len(xs), 4))
-            for _, cell in part.iterrows():
-                i, j = rows.index(cell[spec.row]), xs.index(cell[spec.x])
-                decided = bool(cell.get("decided", False))
-                image[i, j, :3] = colours[cell["best"]]
-                image[i, j, 3] = 1.0 if decided else 0.35
-                text = "" if pd.isna(cell.get("relative")) else f"{100 * cell['relative']:.0f}"
-                ax.text(
-                    j,
-                    i,
-                    text,
-                    ha="center",
-                    va="center",
-                    fontsize=6.5,
-                    color="white" if decided else "0.25",
-                )
-                if not decided:
-                    ax.add_patch(
-                        plt.Rectangle(
-                            (j - 0.5, i - 0.5),
-                            1,
-                            1,
-                            fill=False,
-                            hatch="///",
-                            edgecolor="0.6",
-                            linewidth=0,
-                        )
-                    )
-            ax.imshow(image, aspect="auto", interpolation="nearest")
-            ax.set_xticks(
-                range(len(xs)),
-                [str(v) for v in xs],
-                rotation=60,
-                ha="right",
-                rotation_mode="anchor",
-                fontsize=7,
-            )
-            ax.set_yticks(range(len(rows)), [str(v) for v in rows], fontsize=7)
-            ax.set_xlabel(spec.words(spec.x), fontsize=8)
-            ax.set_ylabel(spec.words(spec.row), fontsize=8)
-            ax.grid(False)
+            _map_panel(ax, part, spec, rows, xs, colours)
             if panel is not None:
                 ax.set_title(f"{spec.words(spec.col)} {panel}", fontsize=8)
         handles = [Patch(color=colours[a], label=spec.words(a)) for a in alternatives]
-        handles.append(
-            Patch(
-                facecolor="white",
-                edgecolor="0.6",
-                hatch="///",
-                label="seeds undecided\n(95 % interval of the\npaired difference\ncontains 0)",
-            )
-        )
-        fig.legend(
-            handles=handles,
-            title=f"lowest {spec.words(y)}",
-            loc="outside right center",
-            frameon=False,
-            fontsize=7,
-            title_fontsize=7,
-        )
-        fig.suptitle(
-            (spec.title or spec.words(y)) + "\nnumber: margin over the runner-up, % of its value",
-            fontsize=9,
-        )
-        path = folder / f"{spec.name}_{y}.png" if len(spec.y) > 1 else folder / f"{spec.name}.png"
+        handles.append(Patch(facecolor="white", edgecolor="0.6", hatch="///", label=UNDECIDED))
+        legend = {"loc": "outside right center", "frameon": False, "fontsize": 7}
+        fig.legend(handles=handles, title=f"lowest {spec.words(y)}", title_fontsize=7, **legend)
+        title = (
+            spec.title or spec.words(y)
+        ) + "\nnumber: margin over the runner-up, % of its value"
+        fig.suptitle(title, fontsize=9)
+        name = f"{spec.name}_{y}" if len(spec.y) > 1 else spec.name
+        path = folder / f"{name}.png"
         save_png(fig, path)
         paths.append(path)
     return paths
