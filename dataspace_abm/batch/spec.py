@@ -474,15 +474,19 @@ def _derived(doc: Mapping[str, Any], measures: tuple[str, ...], steps: int) -> t
     return tuple(out)
 
 
-def _figures(doc: Mapping[str, Any], spec_cols: set[str], values: tuple, measures: tuple):
+def _labels(doc: Mapping[str, Any]) -> dict[str, str]:
+    """``[labels]``: the words a reader sees for column names."""
+    return {name: _str(text, f"labels.{name}") for name, text in _table(doc, "labels").items()}
+
+
+def _figures(
+    doc: Mapping[str, Any], spec_cols: set[str], values: tuple, measures: tuple, labels: dict
+):
     raw = doc.get("figures", [])
     if not isinstance(raw, list) or not all(isinstance(f, Mapping) for f in raw):
         raise SpecError("figures", "must be an array of tables [[figures]]")
     figures, names = [], set()
     allowed = ("name", "kind", "x", "y", "hue", "col", "row", "among", "logx", "logy", "title")
-    labels = _table(doc, "labels")
-    for name, text in labels.items():
-        _str(text, f"labels.{name}")
     for i, fig in enumerate(raw):
         key = f"figures[{i}]"
         _only(fig, allowed, key)
@@ -597,7 +601,8 @@ def parse_spec(text: str, name: str = "experiment") -> ExperimentSpec:
     _check_points(points, fixed, sweeps, combos, every)
     spec_cols = {s.name for s in sweeps} | {k for c in combos for k in c} | {"n_cells"}
     spec_cols = (spec_cols - {"groups"}) | {g for c in combos for g in c.get("groups", {})}
-    figures = _figures(doc, spec_cols, values, measures)
+    labels = _labels(doc)
+    figures = _figures(doc, spec_cols, values, measures, labels)
     return ExperimentSpec(
         name=_str(exp.get("name", name), "experiment.name"),
         description=_str(exp.get("description", ""), "experiment.description"),
@@ -618,7 +623,7 @@ def parse_spec(text: str, name: str = "experiment") -> ExperimentSpec:
         outputs=tuple(outputs),
         log_outputs=_bool(sens.get("log", False), "sensitivity.log"),
         points=points,
-        labels=dict(_table(doc, "labels")),
+        labels=labels,
     )
 
 
