@@ -12,12 +12,12 @@ Capacity (``node_capacity``, fair network): every holon on a message's route (it
 the holons that relay it, its receiver) handles it once, and handles at most
 ``node_capacity`` messages a step in each direction (up, down, lateral); the rest wait, the
 oldest first, and their waits are counted. A report or a landscape (up or down) carries a
-state, so a queue holds at most one per mailbox row: a fresher one takes the queued one's
-content in its place in the queue (as command's centre does with its own queues, one report
-and one order per cell, see ``command.py``). Lateral messages are queued first in, first
-out, every one delivered: flat's gossip moves shares of a sum, none of which may be lost.
-Society's capacity is the smaller of ``node_capacity`` and ``central_capacity`` (version
-1's name for it).
+state, so a queue holds at most one per mailbox row: a fresher one takes the content of
+one waiting in a queue, in its place (one already on a link goes on), as command's centre
+does with its own queues (one report and one order per cell, see ``command.py``). Lateral
+messages are queued first in, first out, every one delivered: flat's gossip moves shares of
+a sum, none of which may be lost. Society's capacity is the smaller of ``node_capacity``
+and ``central_capacity`` (version 1's name for it).
 """
 
 from __future__ import annotations
