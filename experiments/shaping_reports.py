@@ -250,13 +250,7 @@ def regime_of(label: str) -> str:
 
 def pareto_points(per_run: pd.DataFrame, coefficients: dict[str, float] | None) -> pd.DataFrame:
     """Mean error, bits and energy of every knob setting in every condition."""
-    data = per_run.copy()
-    if coefficients is None:
-        data["energy"] = sum(
-            data[f"energy_{k}_end"] for k in ("action", "inference", "communication", "central")
-        )
-    else:
-        data["energy"] = energy_at(data, coefficients)
+    data = per_run.assign(energy=energy_at(per_run, coefficients or {}))
     keys = ["conditions", "knobs", "mode"]
     means = data.groupby(keys, sort=False)[
         ["optimality_gap_end", "tracking_error_end", "bits_end", "energy"]

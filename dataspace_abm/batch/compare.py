@@ -112,7 +112,9 @@ def energy_at(
     names = dict(zip(ENERGY_KINDS, ("c_act", "c_inf", "c_bit", "c_central"), strict=True))
     total = pd.Series(0.0, index=per_run.index)
     for kind, name in names.items():
-        ran = per_run[name] if name in per_run else PARAMETERS[name].default
-        scale = coefficients.get(name, ran) / ran
-        total = total + per_run[f"energy_{kind}{suffix}"] * scale
+        energy = per_run[f"energy_{kind}{suffix}"]
+        if name in coefficients:
+            ran = per_run[name] if name in per_run else PARAMETERS[name].default
+            energy = energy * (coefficients[name] / ran)
+        total = total + energy
     return total

@@ -69,15 +69,13 @@ def derive(d: Derived, steps: np.ndarray, y: np.ndarray, n_cells: int, every: in
     else:
         inside = (steps >= o.get("from", 0)) & (steps <= o.get("to", steps[-1]))
         part = y[inside]
-        if d.stat == "increase":
-            value = part[-1] - part[0] if part.size else math.nan
-            return float(value) / n_cells if o.get("per_cell", False) else float(value)
         if d.stat != "final":  # missing values (an empty system's errors) are left out
             part = part[~np.isnan(part)]
         if part.size == 0:
             return math.nan
         value = {
             "final": lambda: part[-1],
+            "increase": lambda: part[-1] - part[0],
             "mean": part.mean,
             "sum": lambda: part.sum() * every,
             "max": part.max,
