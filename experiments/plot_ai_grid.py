@@ -1,4 +1,4 @@
-"""Two figures the experiment runner cannot draw, from a finished batch's files.
+"""Three figures the experiment runner cannot draw, from a finished batch's files.
 
 The runner draws figures only against a varied parameter, and timeseries only over the
 whole run. This script adds:
@@ -7,10 +7,12 @@ whole run. This script adds:
   bits spent, one point per trust threshold (the mean over the seeds with its 95 %
   interval in both directions), from `summary.csv`;
 - `event_zoom.png` for `demand_response`: the fleet's power ratio and the inference SLA
-  violations in steps 150-191 around the event, mean over the seeds, from `runs.parquet`.
+  violations in steps 468-575 around the event, mean over the seeds, from `runs.parquet`;
+- `work_by_hour.png` for `edge_and_core`: training work by hour of the day, per setting.
 
     python experiments/plot_ai_grid.py data_sharing results/data_sharing
     python experiments/plot_ai_grid.py demand_response results/demand_response
+    python experiments/plot_ai_grid.py edge_and_core results/edge_and_core
 """
 
 import sys
@@ -53,35 +55,70 @@ def against_bits(out: Path) -> Path:
     return path
 
 
-def event_zoom(out: Path, first: int = 150, last: int = 191) -> Path:
+def event_zoom(out: Path, first: int = 468, last: int = 575) -> Path:
     """Power ratio and SLA violations around the demand-response event, per label."""
     runs = pd.read_parquet(out / "runs.parquet")
     runs = runs[(runs["step"] >= first) & (runs["step"] <= last)]
     mean = runs.groupby(["gpu_cost", "label", "step"], sort=True)[
         ["dr_power_ratio", "inference_sla_violations"]
     ].mean()
+    seeds = runs["seed"].nunique()
     costs = sorted(runs["gpu_cost"].unique())
-    fig, axes = plt.subplots(2, len(costs), figsize=(4 * len(costs), 6), sharex=True, sharey="row")
+    fig, axes = plt.subplots(2, len(costs), figsize=(5 * len(costs), 6), sharex=True, sharey="row")
     for j, cost in enumerate(costs):
         for label, g in mean.loc[cost].groupby(level="label"):
-            steps = g.index.get_level_values("step")
-            axes[0, j].plot(steps, g["dr_power_ratio"], label=label)
-            axes[1, j].plot(steps, g["inference_sla_violations"], label=label)
-        axes[0, j].set_title(f"gpu_cost = {cost:g} USD/GPU-hour")
+            minutes = (g.index.get_level_values("step") - 504) * 5
+            axes[0, j].plot(minutes, g["dr_power_ratio"], label=label)
+            axes[1, j].plot(minutes, g["inference_sla_violations"], label=label)
+        axes[0, j].set_title(f"GPU cost {cost:g} USD per GPU-hour")
         axes[0, j].axhline(0.75, color="grey", lw=0.8, ls="--")
         for ax in axes[:, j]:
-            ax.axvspan(168, 179.5, color="orange", alpha=0.15)
-        axes[1, j].set_xlabel("step (15 min; event 168-179 = 18:00-21:00)")
-    axes[0, 0].set_ylabel("power ratio (1 outside the event)")
-    axes[1, 0].set_ylabel("inference servers in SLA violation")
+            ax.axvspan(0, 180, color="orange", alpha=0.15)
+            ax.axvline(15, color="grey", lw=0.8, ls=":")
+        axes[1, j].set_xlabel("minutes from the call (event 0-180 = 18:00-21:00; 15 min dotted)")
+    axes[0, 0].set_ylabel("fleet power / power before the event")
+    axes[1, 0].set_ylabel("inference servers off their SLA")
     axes[0, -1].legend(fontsize=8)
-    fig.suptitle("Demand response: asked 0.75 of the pre-event power (mean of 5 seeds)")
+    fig.suptitle(
+        f"Demand response: asked for 0.75 of the power before the event (mean of {seeds} seeds)"
+    )
     fig.tight_layout()
     path = out / "figures" / "event_zoom.png"
     fig.savefig(path, dpi=90)
     return path
 
 
+def work_by_hour(out: Path) -> Path:
+    """Training work by hour of the day (days 2-4) and renewable surplus, per setting."""
+    runs = pd.read_parquet(out / "runs.parquet")
+    runs = runs[runs["step"] > 96].copy()
+    runs["hour"] = (runs["step"] // 4) % 24
+    costs = sorted(runs["gpu_cost"].unique())
+    plans = sorted(runs["day_ahead"].unique())
+    fig, axes = plt.subplots(
+        len(plans), len(costs), figsize=(5 * len(costs), 3.4 * len(plans)), sharex=True, sharey=True
+    )
+    for i, plan in enumerate(plans):
+        for j, cost in enumerate(costs):
+            ax = axes[i, j]
+            sub = runs[(runs["day_ahead"] == plan) & (runs["gpu_cost"] == cost)]
+            for label, g in sub.groupby("label"):
+                ax.plot(g.groupby("hour")["training_work"].mean(), label=label)
+            ax.set_title(f"day-ahead plan {plan}, GPU cost {cost:g} USD", fontsize=10)
+            if i == len(plans) - 1:
+                ax.set_xlabel("hour of the day (region 0)")
+            if j == 0:
+                ax.set_ylabel("training work per step (server-hours)")
+    axes[0, -1].legend(fontsize=8)
+    fig.suptitle("When training runs: work by hour of the day, days 2-4, mean over seeds")
+    fig.tight_layout()
+    path = out / "figures" / "work_by_hour.png"
+    fig.savefig(path, dpi=90)
+    return path
+
+
 if __name__ == "__main__":
     name, out = sys.argv[1], Path(sys.argv[2])
-    print({"data_sharing": against_bits, "demand_response": event_zoom}[name](out))
+    drawers = {"data_sharing": against_bits, "demand_response": event_zoom}
+    drawers["edge_and_core"] = work_by_hour
+    print(drawers[name](out))

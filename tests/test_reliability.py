@@ -382,6 +382,9 @@ def _allowed(spec, v) -> bool:
     return True
 
 
+MISSING_UNTIL = ["time_to_cut"]  # documented as missing until the fleet has cut
+
+
 def _scenario(name: str) -> dict:
     return {"scenario": "ai_grid", "d": 1} if P.PARAMETERS[name].section == "ai_grid" else {}
 
@@ -394,7 +397,7 @@ def test_every_value_inside_its_range_builds_a_model_that_steps_without_nan(case
     if name == "remove_at":
         kw["remove_fraction"] = 0.5  # leave cells, so errors are defined
     table = HolarchyModel(rng=1, **kw).run(3)
-    numbers = table.select_dtypes("number")
+    numbers = table.select_dtypes("number").drop(columns=MISSING_UNTIL, errors="ignore")
     assert not numbers.isna().any().any(), numbers.columns[numbers.isna().any()].tolist()
 
 

@@ -128,19 +128,54 @@ def coarse_grain(values: Array, alive: Array, starts: Array, previous: Array) ->
     return np.where((count > 0)[:, None], total / safe[:, None], previous)
 
 
-def central_setpoints(h: Array, pi_h: Array, target: Array, alive: Array) -> Array:
-    """Command's optimum: ``argmin sum pi_h |s - h|^2`` subject to ``mean(s) = T``.
+def central_setpoints(
+    h: Array, pi_h: Array, target: Array, alive: Array, lo: float = -np.inf, hi: float = np.inf
+) -> Array:
+    """Command's optimum: ``argmin sum pi_h |s - h|^2`` subject to ``mean(s) = T`` and
+    ``lo <= s <= hi``, over the living cells.
 
-    ``s_i = h_i + (T - mean h) (1/pi_h,i) / mean(1/pi_h)``, over the living cells.
+    Without a bound in the way it is ``s_i = h_i + (T - mean h) (1/pi_h,i) / mean(1/pi_h)``;
+    otherwise ``s_i = clip(h_i + nu / pi_h,i, lo, hi)`` with the multiplier ``nu`` that
+    meets ``T`` (:func:`bounded_shift`, the KKT conditions).
     """
     w = alive.astype(float)
     if not w.any():  # nobody left to command
         return h.copy()
-    n = w.sum()
+    shift = bounded_shift(h, pi_h, target, alive, lo, hi)
+    s = h + shift[None, :] * (1.0 / pi_h)[:, None]
+    return s if np.isinf(lo) and np.isinf(hi) else np.clip(s, lo, hi)
+
+
+def bounded_shift(
+    h: Array, pi_h: Array, target: Array, alive: Array, lo: float = -np.inf, hi: float = np.inf
+) -> Array:
+    """The multiplier ``nu`` per dimension with ``mean(clip(h + nu / pi_h, lo, hi)) = T`` over
+    the living cells: the closed form ``(T - mean h) / mean(1 / pi_h)`` when no living cell
+    would leave the bounds, else found by bisection (at a bound if ``T`` lies beyond)."""
+    w = alive.astype(float)
+    n = max(w.sum(), 1.0)
     mean_h = np.sum(h * w[:, None], axis=0) / n
     inv = 1.0 / pi_h
     mean_inv = np.sum(inv * w) / n
-    return h + (target - mean_h)[None, :] * (inv / mean_inv)[:, None]
+    shift = (target - mean_h) / max(mean_inv, 1e-300)
+    if np.isinf(lo) and np.isinf(hi):
+        return shift
+    live = alive.astype(bool)
+    hl, invl = h[live], inv[live]
+    for k in range(h.shape[1]):
+        s = hl[:, k] + shift[k] * invl
+        if s.min() >= lo and s.max() <= hi:
+            continue
+        low = float(np.min((lo - hl[:, k]) / invl))  # every living cell at lo
+        high = float(np.max((hi - hl[:, k]) / invl))  # every one at hi
+        for _ in range(80):
+            mid = 0.5 * (low + high)
+            if np.mean(np.clip(hl[:, k] + mid * invl, lo, hi)) < target[k]:
+                low = mid
+            else:
+                high = mid
+        shift[k] = 0.5 * (low + high)
+    return shift
 
 
 def oldest_first(pending_since: Array, capacity: int) -> Array:

@@ -122,6 +122,7 @@ class HolarchyModel(mesa.Model):
         burst = in_window(t, p["burst_at"], p["burst_steps"])
         scale = p["sensing_noise"] * (p["burst_scale"] if burst else 1.0)
         inputs = StepInputs(t, target, scale / np.sqrt(p["pi_o"]))
+        inputs.announced = self.environment.announced(t)
         lossy = p["p_loss"] > 0 and t >= p["loss_at"]
         inputs.draws = shared_draws(rng, sizes, p["d"], p["process_noise"] > 0, lossy, p["p_loss"])
         inputs.draws.update(self.regime.draw(rng, inputs, lossy))

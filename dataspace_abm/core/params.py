@@ -140,6 +140,23 @@ PARAMETERS: dict[str, Parameter] = {
         low=0.0,
         high=1e3,
     ),
+    "tilt_feedforward": _p(
+        "off",
+        "str",
+        "regimes",
+        "a change of T the scenario announces (a demand-response event) moves the top's tilt"
+        " at once by the change over the cells' declared price response, mean(1 / pi_h)"
+        " (landscape_parts = tilt); dual ascent corrects the rest",
+        choices=("off", "on"),
+    ),
+    "tilt_route": _p(
+        "relay",
+        "str",
+        "regimes",
+        "how the top's tilt reaches the cells (landscape_parts = tilt): relayed a level a step,"
+        " or published straight to them over every hop, as command's orders go",
+        choices=("relay", "direct"),
+    ),
     "gain": _p(
         0.0,
         "float",

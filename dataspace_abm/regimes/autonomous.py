@@ -17,7 +17,8 @@ class Autonomous(Regime):
     unread = frozenset(
         {
             "central_capacity", "node_capacity", "hop_latency", "refresh_every", "delta",
-            "header_bits", "float_bits", "c_bit", "landscape_parts", "tilt_gain", "gain",
+            "header_bits", "float_bits", "c_bit", "landscape_parts", "tilt_gain",
+            "tilt_feedforward", "tilt_route", "gain",
             "centre_leak", "centre_margin", "coordination_scope", "pi_env", "trust_threshold",
             "flat_graph", "flat_degree", "flat_rewire", "gateways",
         }

@@ -87,6 +87,7 @@ class StepInputs:
     target: np.ndarray  # T(t)
     noise_sd: float  # sd of this step's sensing noise
     draws: Draws = field(default_factory=dict)
+    announced: np.ndarray | None = None  # the part of T's change the grid decided (an event)
 
 
 def index(rows: slice) -> np.ndarray:
@@ -244,13 +245,16 @@ class Regime:
         self._move(rows, eq.act(o, mu, self.g.k_a, self.g.pi_o, self.g.a_max), inputs)
 
     def _move(self, rows: slice, a: np.ndarray, inputs: StepInputs) -> None:
-        """``x <- x + a + drift + process noise``, within the bounds; pay ``c_act |a|^2``."""
+        """``x <- x + a + drift + process noise``, within the bounds; pay ``c_act |a|^2``
+        for the move the bounds allowed."""
         s, g = self.state, self.g
         cells = s.levels[0]
         x = cells.x[rows] + a + g.drift
         if "process" in inputs.draws:
             x = x + g.process_noise * inputs.draws["process"][rows]
-        cells.x[rows], s.a[rows] = np.clip(x, g.x_min, g.x_max), a
+        bounded = np.clip(x, g.x_min, g.x_max)
+        a = a + (bounded - x)  # the move a bound allowed: what the next prediction adds
+        cells.x[rows], s.a[rows] = bounded, a
         alive = cells.alive[rows]
         s.add("e_action", g.c_act * np.sum(eq.sqnorm(a)[alive]))
 
@@ -349,6 +353,12 @@ class Regime:
             lv.o[rows], lv.mu[rows], lv.eta[rows], pi_o, lv.pi_eta[rows], s.h[rows], s.pi_h[rows]
         )
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The cells' state bounds, as the optimum respects them (none beyond 1e8)."""
+        g = self.g
+        return (g.x_min if g.x_min > -1e8 else -np.inf, g.x_max if g.x_max < 1e8 else np.inf)
+
     def cell_summary(self, t: int, target: np.ndarray) -> dict[str, Any]:
         """Sums over the living cells for the per-step table (one place, so kernels can fuse):
         state, distance from the niche and from the full-information optimum, free energy,
@@ -358,7 +368,7 @@ class Regime:
         alive = cells.alive
         n_alive = int(np.count_nonzero(alive))
         f = self.free_energy(0, slice(0, cells.n))
-        best = eq.central_setpoints(s.h, s.pi_h, target, alive)
+        best = eq.central_setpoints(s.h, s.pi_h, target, alive, *self.bounds)
         x, h = cells.x, s.h
         if n_alive < cells.n:
             x, h, f, best = x[alive], h[alive], f[alive], best[alive]

@@ -52,7 +52,8 @@ class Command(Regime):
     # the centre sends set points: no landscape, and no lateral graph
     unread = frozenset(
         {
-            "landscape_parts", "tilt_gain", "gain", "centre_leak", "centre_margin",
+            "landscape_parts", "tilt_gain", "tilt_feedforward", "tilt_route", "gain",
+            "centre_leak", "centre_margin",
             "flat_graph", "flat_degree", "flat_rewire", "gateways",
         }
     )  # fmt: skip
@@ -128,7 +129,7 @@ class Command(Regime):
         e.view_x[read], e.view_h[read] = e.inbox_x[read], e.inbox_h[read]
         e.view_time[read] = e.inbox_time[read]
         e.pending_in[read] = -1
-        e.setpoint = eq.central_setpoints(e.view_h, s.pi_h, inputs.target, alive)
+        e.setpoint = eq.central_setpoints(e.view_h, s.pi_h, inputs.target, alive, *self.bounds)
         changed = eq.moved(e.setpoint, e.sent_order, self.g.delta)
         if self.network.fair:  # repair: an order not sent for refresh_every steps goes again
             changed |= self.network.due(inputs.step, self.ordered_at)

@@ -62,7 +62,7 @@ class Flat(Regime):
     unread = frozenset(
         {
             "central_capacity", "landscape_parts", "gain", "centre_leak", "centre_margin",
-            "coordination_scope", "trust_threshold",
+            "coordination_scope", "trust_threshold", "tilt_feedforward", "tilt_route",
         }
     )  # fmt: skip
 

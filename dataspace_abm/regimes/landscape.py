@@ -52,6 +52,31 @@ class Landscape(Regime):
         if self.tilted:  # no well: the cells' landscape is their niche, tilted by a price
             state.levels[0].pi_eta[:] = 0.0
         self.broadcast_at = [np.zeros(n, dtype=np.int64) for n in holarchy.sizes]
+        # the price's feed-forward: a change of T the grid announces (an event) moves the
+        # tilt at once, through the price response the cells below declared (mean 1 / pi_h:
+        # the dual's closed form); only announced changes, since a measured change of T
+        # may come with a change of the niches that the top cannot see
+        self.feedforward_tilt = self.tilted and params["tilt_feedforward"] == "on"
+        # a published price goes straight to the cells (routed over every hop) rather than
+        # relayed a level a step: the levels between have nothing to add to it
+        self.direct_tilt = self.tilted and params["tilt_route"] == "direct"
+        self.ancestors = [holarchy.parent[0]]  # each cell's holon at levels 1 .. top
+        for level in range(1, self.top):
+            self.ancestors.append(holarchy.parent[level][self.ancestors[-1]])
+
+    def price_response(self) -> np.ndarray:
+        """Per holon of the top shaping level: how much its cells' mean preferred state moves
+        per unit of tilt, the mean ``1 / pi_h`` over its living cells that are off their
+        lower bound (a cell at the bound does not go lower). The cells declare it with the
+        announcement they answer (a demand-response call names the servers that can move)."""
+        s, hol = self.state, self.holarchy
+        top = self.ancestors[-1]
+        alive = s.levels[0].alive
+        n = hol.sizes[self.top]
+        movable = alive & (s.h[:, 0] > self.g.x_min)
+        count = np.bincount(top[alive], minlength=n)
+        inverse = np.bincount(top[movable], weights=1.0 / s.pi_h[movable].ravel(), minlength=n)
+        return np.where(inverse > 0, inverse / np.maximum(count, 1), np.inf)
 
     def start(self, target: np.ndarray) -> None:
         """Before the first step: every partner's share reads ``T(0)``."""
@@ -137,7 +162,10 @@ class Landscape(Regime):
             return
         target = self.observe_target(rows, inputs)
         lv.eta[rows], lv.pi_eta[rows] = target, self.g.pi_prior
-        lv.tilt_child[rows] = lv.tilt_child[rows] + self.tilt_gain * (target - lv.x[rows])
+        move = self.tilt_gain * (target - lv.x[rows])
+        if self.feedforward_tilt and inputs.announced is not None:  # a price spike
+            move += inputs.announced / self.price_response()[rows][:, None]
+        lv.tilt_child[rows] = lv.tilt_child[rows] + move
         self.state.add("e_inference", self.g.c_inf * np.count_nonzero(lv.alive[rows]))
 
     def observe_target(self, rows: slice, inputs: StepInputs) -> np.ndarray:
@@ -169,10 +197,10 @@ class Landscape(Regime):
         np.add.at(top.load, share.src[edges], 1)
         ok = delivered(self.lost(inputs, "lost_share"), edges)
         if self.network.fair:
-            net, top = self.network, self.top
+            net, level = self.network, self.top
             route = None
             if net.limited:
-                route = self.route((top, share.src[ok]), (top, share.dst[ok]))
+                route = self.route((level, share.src[ok]), (level, share.dst[ok]))
             values = inputs.draws["env_obs"][share.src[ok]]
             net.line.send(
                 net.arrival(inputs.step, 1), ok, (self.shared_obs, values),
@@ -185,7 +213,10 @@ class Landscape(Regime):
     def send(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level < self.top:
             self.report_up(level, rows, inputs)
-        if 0 < level <= self.top:
+        if self.direct_tilt:
+            if level == self.top:
+                self.publish(rows, inputs)
+        elif 0 < level <= self.top:
             self.broadcast(level, rows, inputs)
         if level == self.top and self.trust is not None:
             self.share(rows, inputs)
@@ -253,3 +284,43 @@ class Landscape(Regime):
         np.copyto(below.eta[kids], lv.theta[rows][parent], where=ok[:, None])
         np.copyto(below.pi_eta[kids], lv.pi_child[rows][parent], where=ok)
         below.load[kids] += ok
+
+    def publish(self, rows: slice, inputs: StepInputs) -> None:
+        """The top's tilt, when it moved, straight to each living cell below: one message
+        over ``top`` hops (bits and latency per hop, lost on any), as command's orders go;
+        the holons between forward it (received plus sent)."""
+        s, lv, cells = self.state, self.state.levels[self.top], self.state.levels[0]
+        changed = self.changed_landscapes(self.top, rows, inputs.step)
+        if not changed.any():
+            return
+        top = self.ancestors[-1]
+        under = (top >= rows.start) & (top < rows.stop)
+        idx = np.flatnonzero(under & cells.alive & changed[np.clip(top - rows.start, 0, None)])
+        self.count(idx.size, self.g.bits_landscape, self.top, "down")
+        np.add.at(lv.load, top[idx], 1)
+        for level in range(1, self.top):
+            np.add.at(s.levels[level].load, self.ancestors[level - 1][idx], 2)
+        lost = self.lost(inputs, "lost_down")
+        if lost is not None:  # a hop into each holon on the way can lose it
+            gone = lost[0][idx].copy()
+            for level in range(1, self.top):
+                gone |= lost[level][self.ancestors[level - 1][idx]]
+            idx = idx[~gone]
+        source = top[idx]
+        stamp = lv.passed_time[source]
+        net = self.network
+        if net.fair:
+            writes = ((cells.tilt, lv.tilt_child[source]), (cells.landscape_time, stamp))
+            route = None
+            if net.limited:
+                path = [(self.top, source)]
+                path += [
+                    (level, self.ancestors[level - 1][idx]) for level in range(self.top - 1, 0, -1)
+                ]
+                route = self.route(*path, (0, idx))
+            arrival = net.arrival(inputs.step, self.top)
+            net.line.send(arrival, idx, *writes, route=route, direction="down", sent_at=inputs.step)
+        else:
+            cells.tilt[idx] = lv.tilt_child[source]
+            cells.landscape_time[idx] = stamp
+        cells.load[idx] += 1

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import equations as eq
 from . import landscape_kernels as K
 from .base import StepInputs
 from .landscape import Landscape
@@ -127,9 +128,13 @@ class CompiledLandscape(Landscape):
             self._moments = (s.niche_stamp, sum_h / n, sum_inv / n)
         _, mean_h, mean_inv = self._moments
         shift = (target - mean_h) / max(mean_inv, 1e-300)
+        lo, hi = self.bounds
+        if np.isfinite(lo) or np.isfinite(hi):  # the optimum may sit at a bound
+            shift = eq.bounded_shift(s.h, s.pi_h, target, cells.alive, lo, hi)
         args = (
             cells.x, s.h, cells.o, cells.mu, cells.eta, cells.pi_eta, cells.tilt, s.pi_h,
             self.g.pi_o, cells.alive, cells.load, shift, cells.landscape_time,
+            max(lo, -1e300), min(hi, 1e300),
         )  # fmt: skip
         summary = K.on_cores(K.cells_summary, K.summary_block, args, self.blocks)
         sum_x, niche, gap, free, seen, alive, max_load = summary

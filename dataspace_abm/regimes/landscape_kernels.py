@@ -116,8 +116,9 @@ def filter_block(
             xk = (x[i, k] + ak) + drift
             if has_process:
                 xk = xk + process_sd * process[i, k]
-            xk = min(max(xk, x_min), x_max)
-            o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, m, p, ak, xk
+            bounded = min(max(xk, x_min), x_max)
+            ak += bounded - xk  # the move a bound allowed: what the next prediction adds
+            o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, m, p, ak, bounded
             a2 += ak * ak
         var[i] = (1.0 - gain) * var_pred
         if alive[i]:
@@ -237,14 +238,16 @@ def niche_moments(h, pi_h, alive):
 
 @njit(cache=True, parallel=True)
 def cells_summary(
-    x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time, bounds
+    x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time, lo, hi,
+    bounds,
 ):  # fmt: skip
     """Sums over living cells of x, |x - h|, |x - s*| and free energy, and of the times their
     landscapes rest on; their count; the largest load. Block by block in parallel, each
     block's sums added in block order (:func:`blocks`).
 
-    The optimum is ``s*_i = h_i + shift / pi_h,i`` (``equations.central_setpoints``, with
-    ``shift = (T - mean h) / mean(1 / pi_h)``). The niche term of the free energy is taken
+    The optimum is ``s*_i = clip(h_i + shift / pi_h,i, lo, hi)``
+    (``equations.central_setpoints``, with ``shift = (T - mean h) / mean(1 / pi_h)`` when no
+    bound is in the way). The niche term of the free energy is taken
     around ``h + tilt / pi_h`` (``equations.tilted_free_energy``); without a tilt that is
     ``h`` itself, version 1's free energy."""
     d = x.shape[1]
@@ -256,7 +259,7 @@ def cells_summary(
     for c in prange(count):
         sum_x, niche, gap, free, seen, living, max_load = summary_block(
             x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time,
-            bounds[c], bounds[c + 1],
+            lo, hi, bounds[c], bounds[c + 1],
         )  # fmt: skip
         sums[c, 0], sums[c, 1], sums[c, 2], sums[c, 3] = niche, gap, free, seen
         sum_xs[c], livings[c], max_loads[c] = sum_x, living, max_load
@@ -271,7 +274,8 @@ def cells_summary(
 
 @njit(cache=True)
 def summary_block(
-    x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time, start, stop
+    x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time, lo, hi,
+    start, stop
 ):  # fmt: skip
     """:func:`cells_summary` over rows ``start`` to ``stop``, on one core."""
     d = x.shape[1]
@@ -297,7 +301,7 @@ def summary_block(
                 mu[i, k] - (h[i, k] + tilt[i, k] / pi_h[i]),
             )
             dist += v * v
-            g = x[i, k] - (h[i, k] + shift[k] / pi_h[i])
+            g = x[i, k] - min(max(h[i, k] + shift[k] / pi_h[i], lo), hi)
             off += g * g
             e_o += a * a
             e_eta += b * b

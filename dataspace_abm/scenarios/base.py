@@ -35,6 +35,11 @@ class Environment:
     def niche(self, t: int) -> np.ndarray:
         raise NotImplementedError
 
+    def announced(self, t: int) -> np.ndarray | None:
+        """The part of ``T``'s change at step ``t`` that was decided rather than measured
+        (a demand-response event called by the grid), or None."""
+        return None
+
     @property
     def static_niche(self) -> bool:
         return False

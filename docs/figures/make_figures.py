@@ -250,7 +250,7 @@ def regimes_over_time(out: Path) -> Path:
 
 def _fleet_by_kind(gpu_cost: float, steps: int) -> dict[str, np.ndarray]:
     """Per step: the target, hyperscale training and edge inference power, edge demand."""
-    model = HolarchyModel(rng=SEED, scenario="ai_grid", gpu_cost=gpu_cost)
+    model = HolarchyModel(rng=SEED, scenario="ai_grid", gpu_cost=gpu_cost, day_ahead="on")
     env, cells = model.environment, model.state.levels[0]
     edge = env.edge[model.holarchy.parent[0]]
     training, inference = ~env.inference & ~edge, env.inference & edge
@@ -273,7 +273,7 @@ def _fleet_by_kind(gpu_cost: float, steps: int) -> dict[str, np.ndarray]:
 def city_and_countryside(out: Path) -> Path:
     """AI on a grid: training in hyperscale data centres, inference at the edge, two days."""
     steps = 2 * 96
-    cheap, today = _fleet_by_kind(0.5, steps), _fleet_by_kind(2.5, steps)
+    cheap, today = _fleet_by_kind(0.02, steps), _fleet_by_kind(2.5, steps)
     fig = Figure(figsize=(9.0, 5.2), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
     hours = cheap["hours"]
@@ -283,10 +283,10 @@ def city_and_countryside(out: Path) -> Path:
         cheap["target"],
         color="gold",
         alpha=0.35,
-        label="T(t): what the renewable surplus can carry",
+        label="T(t): the day-ahead plan for the fleet (cheap GPUs)",
     )
     top.plot(
-        hours, cheap["training"], c="tab:green", lw=1.8, label="training, cheap GPUs (0.5 USD/h)"
+        hours, cheap["training"], c="tab:green", lw=1.8, label="training, cheap GPUs (0.02 USD/h)"
     )
     top.plot(
         hours, today["training"], c="tab:purple", lw=1.8, label="training, today's GPUs (2.5 USD/h)"

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataspace_abm.core import equations as eq
@@ -93,3 +93,35 @@ def test_the_tilted_free_energy_is_the_tilt_term_plus_a_constant():
 
     np.testing.assert_allclose(tilted(m1) - tilted(m2), direct(m1) - direct(m2), atol=1e-9)
     assert (tilted(m1) >= 0).all()
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=2, max_size=30),
+    st.floats(0.0, 1.0),
+    st.integers(0, 2**31),
+)
+def test_commands_optimum_within_bounds_meets_the_target_by_kkt(niches, target, seed):
+    """With state bounds the optimum is ``clip(h + nu / pi_h, lo, hi)`` with one multiplier:
+    it meets T, stays in bounds, and every cell strictly inside has moved by ``nu / pi_h``."""
+    rng = np.random.default_rng(seed)
+    h = np.array(niches)[:, None]
+    pi_h = rng.uniform(0.5, 200.0, h.shape[0])
+    alive = np.ones(h.shape[0], dtype=bool)
+    s = eq.central_setpoints(h, pi_h, np.array([target]), alive, 0.0, 1.0)
+    assert np.all(s >= 0.0) and np.all(s <= 1.0)
+    assert s.mean() == pytest.approx(target, abs=1e-9)
+    inside = (s[:, 0] > 1e-9) & (s[:, 0] < 1 - 1e-9)
+    if inside.any():
+        nu = (s[inside, 0] - h[inside, 0]) * pi_h[inside]
+        assert np.ptp(nu) == pytest.approx(0.0, abs=1e-6 * max(1.0, np.abs(nu).max()))
+
+
+def test_commands_optimum_is_the_closed_form_when_no_bound_is_in_the_way():
+    h = np.array([[0.2], [0.5], [0.6]])
+    pi_h = np.array([1.0, 2.0, 4.0])
+    alive = np.ones(3, dtype=bool)
+    free = eq.central_setpoints(h, pi_h, np.array([0.5]), alive)
+    np.testing.assert_array_equal(
+        eq.central_setpoints(h, pi_h, np.array([0.5]), alive, -5, 5), free
+    )

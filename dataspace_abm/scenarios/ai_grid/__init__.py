@@ -12,14 +12,22 @@ from .environment import GridEnvironment
 from .parameters import GRID_PARAMETERS, GRID_PRESET
 from .series import GridSeriesError, load_grid_series
 
+TIER_SHARES = ("flex0_share", "flex10_share", "flex25_share", "flex50_share")
+
 
 def check(params: Mapping[str, Any]) -> None:
-    """Power is one number per server; a user's series must read."""
+    """Power is one number per server; tiers must share something out; a series must read."""
     if params["d"] != 1:
         raise ParameterError("d", params["d"], "1 in the ai_grid scenario (power as a fraction)")
+    if sum(params[k] for k in TIER_SHARES) <= 0:
+        raise ParameterError(
+            "flex0_share", params["flex0_share"], "tier shares whose sum is above 0"
+        )
+    if 0 < params["headroom"] < 1:
+        raise ParameterError("headroom", params["headroom"], "0 (provisioned) or a number >= 1")
     if params["grid_series"]:
         try:
-            load_grid_series(params["grid_series"])
+            load_grid_series(params["grid_series"], regions=params["regions"])
         except GridSeriesError as exc:
             raise ParameterError("grid_series", params["grid_series"], str(exc)) from exc
 

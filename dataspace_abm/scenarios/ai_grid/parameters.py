@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.parameter import POS, PRECISION, VERSION_1, Parameter
+from ...core.parameter import POS, PRECISION, Parameter
 from ...core.parameter import param as _p
 
 UNIT = {"low": 0.0, "high": 1.0}
@@ -30,9 +30,55 @@ GRID_PARAMETERS: dict[str, Parameter] = {
     ),
     "pue_edge": _f(1.4, "power usage effectiveness of edge data centres", low=1.0, high=3.0),
     "pue_hyperscale": _f(1.1, "power usage effectiveness of hyperscale", low=1.0, high=3.0),
-    "gpu_cost": _f(2.5, "USD per GPU-hour (H100 rental about 2-3)", low=0.0, high=1e3),
-    "gpu_stiffness": _f(2.0, "training niche stiffness pi_h per USD/GPU-hour", low=0.0, high=1e6),
-    "pi_h_inference": _f(200.0, "niche stiffness of inference servers", **PRECISION),
+    "gpu_cost": _f(
+        2.5, "capital cost, USD per GPU-hour (H100 rental about 2-3)", low=0.0, high=1e3
+    ),
+    "headroom": _f(
+        0.0,
+        "training capacity over mean training work; 0: provisioned from gpu_cost and the"
+        " energy prices (docs/ai_grid.md), a number >= 1 fixes it (what-ifs)",
+        low=0.0,
+        high=20.0,
+    ),
+    "load_factor_max": _f(
+        0.8, "highest mean load a fleet is provisioned for (OCCTO: about 80 %)", low=0.05, high=1.0
+    ),
+    "headroom_max": _f(4.0, "most headroom provisioning considers", low=1.0, high=20.0),
+    "pi_h_inference": _f(
+        200.0,
+        "niche stiffness of inference and of training that tolerates no slowdown",
+        **PRECISION,
+    ),
+    "flex_stiffness": _f(
+        5.0,
+        "niche stiffness of training that tolerates 10 % slowdown (s: 5 x 0.1 / s)",
+        **PRECISION,
+    ),
+    "flex0_share": _f(0.25, "share of training servers whose jobs tolerate no slowdown", **UNIT),
+    "flex10_share": _f(0.25, "share whose jobs tolerate 10 % slowdown", **UNIT),
+    "flex25_share": _f(0.25, "share whose jobs tolerate 25 % slowdown", **UNIT),
+    "flex50_share": _f(0.25, "share whose jobs tolerate 50 % slowdown", **UNIT),
+    "job_hours": _f(
+        24.0, "mean work of a training job, server-hours at full speed", low=0.05, high=1e4
+    ),  # fmt: skip
+    "job_scaling": _f(
+        4.0,
+        "most servers a job can be resized over, in units of the one it wants",
+        low=1.0,
+        high=1e3,
+    ),
+    "job_wait_hours": _f(
+        1.0, "waiting allowance of every job before its deadline counts", low=0.0, high=1e4
+    ),
+    "perf_exponent": _f(
+        0.35,
+        "throughput = power ** exponent above the lowest cap (Emerald AI: 0.91 at -25 %)",
+        low=0.05,
+        high=1.0,
+    ),
+    "power_floor": _f(
+        0.3, "lowest power cap; below it a server pauses part of the time", low=0.01, high=1.0
+    ),  # fmt: skip
     "sla_tolerance": _f(0.05, "inference shortfall below demand that counts as a miss", **UNIT),
     "demand_base": _f(0.35, "inference demand at night, fraction of rated power", **UNIT),
     "demand_peak": _f(0.9, "inference demand at the evening peak", **UNIT),
@@ -57,13 +103,51 @@ GRID_PARAMETERS: dict[str, Parameter] = {
     ),
     "other_load_swing": _f(0.2, "relative daily swing of other load (evening peak)", **UNIT),
     "carbon_intensity": _f(0.45, "kg CO2 per kWh of fossil power", low=0.0, high=10.0),
-    "price_base": _f(0.10, "USD per kWh with renewable surplus", low=0.0, high=100.0),
-    "price_scarcity": _f(2.0, "price rise per fleet unit of shortfall", low=0.0, high=1e3),
+    "price_base": _f(0.10, "USD per kWh of power beyond the surplus", low=0.0, high=100.0),
+    "price_scarcity": _f(2.0, "relative price rise per fleet unit of shortfall", low=0.0, high=1e3),
+    "price_surplus": _f(0.03, "USD per kWh of surplus renewable power", low=0.0, high=100.0),
+    "carbon_price": _f(0.0, "USD per tonne of CO2 on fossil power", low=0.0, high=1e4),
+    "regions": _p(
+        1, "int", SECTION, "grid regions, each with its weather and other load", low=1, high=8
+    ),  # fmt: skip
+    "region_offset_hours": _f(
+        3.0, "how far each region's clock runs ahead of the previous one", low=0.0, high=12.0
+    ),
+    "migrate_work": _p(
+        "on",
+        "str",
+        SECTION,
+        "operators move flexible jobs not yet started to their site in"
+        " the region with most surplus to spare (regions > 1)",
+        choices=("off", "on"),
+    ),
+    "migration_margin": _f(
+        0.05,
+        "surplus to spare, fleet units, by which a region must beat a job's own to draw it",
+        low=0.0,
+        high=1e3,
+    ),
+    "migration_steps": _p(
+        1, "int", SECTION, "steps a moved job takes to be ready again", low=0, high=96
+    ),  # fmt: skip
+    "checkpoint_gb": _f(
+        10.0, "GB sent when a job moves (checkpoint and data)", low=0.0, high=1e6
+    ),  # fmt: skip
+    "day_ahead": _p(
+        "off",
+        "str",
+        SECTION,
+        "a day-ahead plan from forecasts is the grid's landscape, corrected in the day",
+        choices=("off", "on"),
+    ),
+    "forecast_error": _f(
+        0.1, "relative sd of the day-ahead surplus forecast", low=0.0, high=10.0
+    ),  # fmt: skip
     "grid_series": _p(
         "",
         "path",
         SECTION,
-        "CSV of hourly solar_mw, wind_mw, other_load_mw replacing the synthetic weather",
+        "CSV of hourly solar_mw, wind_mw, other_load_mw (and region) replacing the weather",
     ),
     "dr_at": _p(-1, "int", SECTION, "step a demand-response event starts (-1 never)", low=-1),
     "dr_steps": _p(12, "int", SECTION, "length of the event in steps (3 h)", low=1),
@@ -73,16 +157,15 @@ GRID_PARAMETERS: dict[str, Parameter] = {
 
 # A preset changes these defaults; anything the user sets still wins.
 GRID_PRESET: dict[str, Any] = {
-    **VERSION_1,  # calibrated on version 1's rules; its version 2 is a later step
     "d": 1,
     "x_min": 0.0,
     "x_max": 1.0,
     "sensing_noise": 0.1,  # a server knows its power draw to about 3 % of rated power
     "delta": 0.01,  # report a change of 1 % of rated power
-    "a_max": 0.25,  # ramp limit: a quarter of rated power per step
-    "gain": 2.0,  # attention: steeper landscapes while a parent is off its target
-    "shaping": "feedforward",  # a change of T reaches every server at once (15-min steps)
-    "timescale_ratio": 1.5,  # with feedforward, a shorter separation still settles
-    "centre_leak": 0.2,  # nights ask the impossible (T = 0): forget it by morning
-    "k_mu": 1.0,  # a server takes in a new landscape within a step (15 minutes)
+    "a_max": 1.0,  # a power cap is set in seconds, well within a 15-minute step
+    "k_a": 1.0,  # and the server goes there within the step
+    "hop_latency": 0,  # a message crosses a network in far less than 15 minutes
+    "tilt_feedforward": "on",  # an event or a planned change moves the price at once
+    "tilt_route": "direct",  # a price is published to every server
+    "tilt_gain": 0.5,  # servers answer a price by 1/pi_h (about 0.3 here, 2 by default)
 }
