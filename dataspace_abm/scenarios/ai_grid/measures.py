@@ -168,7 +168,8 @@ def step_measures(env: GridEnvironment, t: int, state: State) -> dict[str, float
     if in_event and f.dr_draw is None:
         f.dr_draw = env.dr_level
     if in_event and np.isnan(f.time_to_cut) and f.dr_draw:
-        if mean_draw <= (1.0 - p["dr_cut"]) * f.dr_draw + 1e-12:
+        # at or below the asked power, to 1 % of the power before the event
+        if mean_draw <= (1.0 - p["dr_cut"] + 0.01) * f.dr_draw:
             f.time_to_cut = (t - p["dr_at"] + 1) * p["step_minutes"]
     f.draw = mean_draw
     price_r = grid.fossil_price(t)
