@@ -102,8 +102,8 @@ def work_by_hour(out: Path) -> Path:
         for j, cost in enumerate(costs):
             ax = axes[i, j]
             sub = runs[(runs["day_ahead"] == plan) & (runs["gpu_cost"] == cost)]
-            for label, g in sub.groupby("label"):
-                ax.plot(g.groupby("hour")["training_work"].mean(), label=label)
+            for grid, g in sub.groupby("grid"):
+                ax.plot(g.groupby("hour")["training_work"].mean(), label=grid)
             ax.set_title(f"day-ahead plan {plan}, GPU cost {cost:g} USD", fontsize=10)
             if i == len(plans) - 1:
                 ax.set_xlabel("hour of the day (region 0)")

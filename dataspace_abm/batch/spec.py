@@ -508,6 +508,8 @@ def _figures(
         hue = None if fig.get("hue") is None else _str(fig["hue"], f"{key}.hue", cols)
         col = None if fig.get("col") is None else _str(fig["col"], f"{key}.col", cols)
         row = None if fig.get("row") is None else _str(fig["row"], f"{key}.row", cols)
+        if col is not None and kind not in ("timeseries", "map"):
+            raise SpecError(f"{key}.col", "panels by a column are for timeseries and maps only")
         if (kind == "map") != (row is not None):
             raise SpecError(f"{key}.row", "a map needs row (and only a map has one)")
         if kind == "map" and hue is None:

@@ -288,6 +288,12 @@ def test_a_parameter_in_two_groups_is_refused():
         parse_spec(text)
 
 
+def test_panels_by_a_column_only_where_they_are_drawn():
+    base = GROUPS + '\n[[figures]]\nname = "f"\nx = "niches"\ny = "tracking_error"\n'
+    with pytest.raises(SpecError, match=r"figures\[0\].col: panels by a column are for"):
+        parse_spec(base + 'col = "size"\n')
+
+
 def test_a_map_needs_a_row_and_a_hue():
     base = GROUPS + '\n[[figures]]\nname = "m"\nkind = "map"\nx = "niches"\ny = "tracking_error"\n'
     with pytest.raises(SpecError, match=r"figures\[0\].row: a map needs row"):
