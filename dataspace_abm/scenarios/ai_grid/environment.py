@@ -77,7 +77,6 @@ class GridEnvironment(Environment):
         self.plan_bits = 0.0
         self.moved = (0.0, 0)  # work and jobs moved between sites this step
         self.dr_level: float | None = None  # the fleet's mean draw before the event
-        self.free_target = 0.0  # T before the event's cap
         self.event_cut = 0.0  # the event's change of T, announced at its start
         self.fleet = Fleet(self)
         # moving work between sites is the operators' coordination: not without any, nor
@@ -286,20 +285,18 @@ class GridEnvironment(Environment):
             value = surplus
         # within the range the fleet declares it can run at now
         value = min(self.fastest(t), max(self.slowest(t), value))
-        self.free_target = value
         if self.in_event(t):
             value = min(value, (1.0 - self.p["dr_cut"]) * (self.dr_level or 0.0))
         return np.full(1, value)
 
     def announced(self, t: int) -> np.ndarray | None:
         """The part of ``T``'s change that the grid decided, not measured: the day-ahead
-        plan's change of flexible load, and an event's cut at its first step (given back at
-        the step after its last)."""
+        plan's change of flexible load, and an event's cut of the fleet's power at its first
+        step (given back at the step after its last)."""
         p = self.p
         change = self.plan_steps[t % self.day] if self.plan is not None else 0.0
-        if t == p["dr_at"]:
-            cap = (1.0 - p["dr_cut"]) * (self.dr_level or 0.0)
-            self.event_cut = min(0.0, cap - self.free_target)
+        if t == p["dr_at"]:  # the grid asks for a cut of the power it saw
+            self.event_cut = -p["dr_cut"] * (self.dr_level or 0.0)
             change += self.event_cut
         elif p["dr_at"] >= 0 and t == p["dr_at"] + p["dr_steps"]:
             change -= self.event_cut
