@@ -75,7 +75,7 @@ def event_zoom(out: Path, first: int = 468, last: int = 575) -> Path:
         for ax in axes[:, j]:
             ax.axvspan(0, 180, color="orange", alpha=0.15)
             ax.axvline(15, color="grey", lw=0.8, ls=":")
-        axes[1, j].set_xlabel("minutes from the call (event 0-180 = 18:00-21:00; 15 min dotted)")
+        axes[1, j].set_xlabel("minutes from the call at 18:00 (15 min dotted)")
     axes[0, 0].set_ylabel("fleet power / power before the event")
     axes[1, 0].set_ylabel("inference servers off their SLA")
     axes[0, -1].legend(fontsize=8)
