@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from .graphs import scale_free_edges, small_world_edges
+
 LEVELS = ("cell", "organ", "organization", "society")
 
 
@@ -73,20 +75,49 @@ class LateralGraph:
     """A directed edge list sorted by receiver (CSR), for gossip among cells (flat regime).
 
     Each undirected link appears twice. ``in_starts[i]`` is the first edge into cell ``i``;
-    ``out_edges[i]`` lists the edges cell ``i`` sends on.
+    ``sent_by(i)`` lists the edges cell ``i`` sends on. ``graph`` is the networkx graph,
+    built from the edges on first use where a fast generator drew them.
     """
 
-    graph: nx.Graph
     src: np.ndarray
     dst: np.ndarray
     in_starts: np.ndarray
     in_ends: np.ndarray
-    out_edges: list[np.ndarray]
+    by_src: np.ndarray  # edge numbers sorted by sender
+    out_starts: np.ndarray  # by_src[out_starts[i]:out_starts[i + 1]]: cell i's edges
     weight: np.ndarray  # Metropolis weights: 1 / (1 + max(deg_src, deg_dst))
+    nx_graph: nx.Graph | None = None
+
+    def sent_by(self, i: int) -> np.ndarray:
+        """The edges cell ``i`` sends on."""
+        return self.by_src[self.out_starts[i] : self.out_starts[i + 1]]
+
+    @property
+    def graph(self) -> nx.Graph:
+        if self.nx_graph is None:
+            n = self.in_starts.size
+            graph = nx.empty_graph(n)
+            once = self.src < self.dst
+            graph.add_edges_from(zip(self.src[once].tolist(), self.dst[once].tolist(), strict=True))
+            self.nx_graph = graph
+        return self.nx_graph
+
+
+FAST_FROM = 100_001  # cells from which the flat graph is drawn without networkx
 
 
 def build_lateral_graph(n: int, kind: str, degree: int, rewire: float, seed: int) -> LateralGraph:
-    """A connected small-world (Watts-Strogatz) or scale-free (Barabasi-Albert) graph."""
+    """A connected small-world (Watts-Strogatz) or scale-free (Barabasi-Albert) graph.
+
+    Up to 10^5 cells networkx's generators draw it (as every recorded run did); above, the
+    fast generators of ``graphs.py`` draw the same models in numpy and a compiled loop."""
+    if n >= FAST_FROM:
+        rng = np.random.default_rng(seed)
+        if kind == "small_world":
+            edges = small_world_edges(n, max(2, degree - degree % 2), rewire, rng)
+        else:
+            edges = scale_free_edges(n, max(1, degree // 2), rng)
+        return lateral_edges(edges, n)
     if kind == "small_world":
         k = max(2, degree - degree % 2)
         graph = nx.connected_watts_strogatz_graph(n, k, rewire, tries=1000, seed=seed)
@@ -109,8 +140,13 @@ def build_trust_graph(n: int, threshold: float, rng: np.random.Generator) -> Lat
 
 
 def lateral(graph: nx.Graph, n: int) -> LateralGraph:
-    """A graph's links as directed edges sorted by receiver, with Metropolis weights."""
+    """A networkx graph's links as directed edges sorted by receiver, with Metropolis weights."""
     edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+    return lateral_edges(edges, n, graph)
+
+
+def lateral_edges(edges: np.ndarray, n: int, graph: nx.Graph | None = None) -> LateralGraph:
+    """Undirected ``edges`` (E, 2) as directed edges sorted by receiver, with weights."""
     src = np.concatenate([edges[:, 0], edges[:, 1]])
     dst = np.concatenate([edges[:, 1], edges[:, 0]])
     order = np.lexsort((src, dst))
@@ -118,6 +154,6 @@ def lateral(graph: nx.Graph, n: int) -> LateralGraph:
     deg = np.bincount(dst, minlength=n)
     in_starts = np.concatenate([[0], np.cumsum(deg)[:-1]])
     by_src = np.argsort(src, kind="stable")
-    out_edges = np.split(by_src, np.cumsum(np.bincount(src, minlength=n))[:-1])
+    out_starts = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
     weight = 1.0 / (1.0 + np.maximum(deg[src], deg[dst]))
-    return LateralGraph(graph, src, dst, in_starts, in_starts + deg, out_edges, weight)
+    return LateralGraph(src, dst, in_starts, in_starts + deg, by_src, out_starts, weight, graph)

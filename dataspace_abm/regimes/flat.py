@@ -211,7 +211,7 @@ class Flat(Regime):
             return
         e.sent_m[idx], e.sent_t[idx] = e.m[idx], e.t[idx]
         if rows.stop - rows.start == 1:
-            edges = g.out_edges[rows.start]
+            edges = g.sent_by(rows.start)
         else:
             in_rows = (g.src >= rows.start) & (g.src < rows.stop)
             edges = np.flatnonzero(in_rows)

@@ -190,7 +190,7 @@ class Landscape(Regime):
     def share(self, rows: slice, inputs: StepInputs) -> None:
         """Connectors send this step's observation of T to every partner the policy allows."""
         share, s = self.trust, self.state
-        edges = np.concatenate([share.out_edges[i] for i in range(rows.start, rows.stop)])
+        edges = np.concatenate([share.sent_by(i) for i in range(rows.start, rows.stop)])
         edges = edges[s.levels[self.top].alive[share.dst[edges]]]
         self.count(edges.size, self.g.bits_state, 1, "lateral")
         top = s.levels[self.top]

@@ -1,0 +1,86 @@
+"""The fast graph generators draw networkx's models: degrees, clustering, connectivity.
+
+Tolerances: 5 graphs of 3,000 nodes per generator. The degree histograms are compared by
+their total variation distance (0 for equal distributions; the sampling noise of 15,000
+degrees is about 0.01, so 0.04 leaves room for noise and nothing for a wrong model), the
+mean clustering within 0.015 (its sd over seeds is about 0.003 for the small world).
+"""
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from dataspace_abm.core.graphs import is_connected, scale_free_edges, small_world_edges
+from dataspace_abm.core.structure import FAST_FROM, build_lateral_graph
+
+N, SEEDS = 3000, range(5)
+
+
+def _graph(edges: np.ndarray, n: int = N) -> nx.Graph:
+    graph = nx.empty_graph(n)
+    graph.add_edges_from(edges.tolist())
+    return graph
+
+
+def _histogram(graphs: list[nx.Graph], top: int = 40) -> np.ndarray:
+    degrees = np.concatenate([[d for _, d in g.degree()] for g in graphs])
+    counts = np.bincount(np.minimum(degrees, top), minlength=top + 1)
+    return counts / counts.sum()
+
+
+def _compare(fast: list[nx.Graph], reference: list[nx.Graph], clustering: float) -> None:
+    distance = 0.5 * np.abs(_histogram(fast) - _histogram(reference)).sum()
+    assert distance < 0.04, distance
+    mean = [np.mean([nx.average_clustering(g) for g in gs]) for gs in (fast, reference)]
+    assert mean[0] == pytest.approx(mean[1], abs=clustering), mean
+
+
+def test_the_small_world_is_networkx_watts_strogatz():
+    fast = [_graph(small_world_edges(N, 4, 0.1, np.random.default_rng(s))) for s in SEEDS]
+    reference = [nx.connected_watts_strogatz_graph(N, 4, 0.1, seed=s) for s in SEEDS]
+    for g in fast:
+        assert g.number_of_edges() == 2 * N and nx.is_connected(g)
+        assert nx.number_of_selfloops(g) == 0
+    _compare(fast, reference, clustering=0.015)  # both about 0.36 = 0.5 (1 - 0.1)^3
+
+
+def test_the_scale_free_graph_is_networkx_barabasi_albert():
+    fast = [_graph(scale_free_edges(N, 2, np.random.default_rng(s))) for s in SEEDS]
+    reference = [nx.barabasi_albert_graph(N, 2, seed=s) for s in SEEDS]
+    for g, r in zip(fast, reference, strict=True):
+        assert g.number_of_edges() == r.number_of_edges() == 2 + (N - 3) * 2
+        assert nx.is_connected(g) and nx.number_of_selfloops(g) == 0
+    _compare(fast, reference, clustering=0.01)
+    # the heavy tail: the largest hubs are of the same size
+    hubs = [np.mean([max(d for _, d in g.degree()) for g in gs]) for gs in (fast, reference)]
+    assert 0.6 < hubs[0] / hubs[1] < 1.6, hubs
+
+
+def test_a_seed_draws_the_same_graph_and_edges_are_distinct():
+    for draw in (
+        lambda r: small_world_edges(5000, 6, 0.3, r),
+        lambda r: scale_free_edges(5000, 3, r),
+    ):
+        a, b = draw(np.random.default_rng(7)), draw(np.random.default_rng(7))
+        np.testing.assert_array_equal(a, b)
+        key = np.minimum(a[:, 0], a[:, 1]) * 5000 + np.maximum(a[:, 0], a[:, 1])
+        assert np.unique(key).size == key.size and np.all(a[:, 0] != a[:, 1])
+
+
+def test_connectivity_is_checked():
+    assert is_connected(4, np.array([[0, 1], [1, 2], [2, 3]]))
+    assert not is_connected(4, np.array([[0, 1], [2, 3]]))
+
+
+def test_large_flat_graphs_are_drawn_fast_and_still_give_networkx_on_request():
+    lateral = build_lateral_graph(FAST_FROM, "small_world", 4, 0.1, seed=3)
+    assert lateral.nx_graph is None  # drawn without networkx
+    assert lateral.src.size == 4 * FAST_FROM and np.all(np.diff(lateral.dst) >= 0)
+    graph = lateral.graph
+    assert graph.number_of_nodes() == FAST_FROM and graph.number_of_edges() == 2 * FAST_FROM
+    i = 12345
+    sent = lateral.sent_by(i)
+    assert np.all(lateral.src[sent] == i)
+    assert sorted(lateral.dst[sent].tolist()) == sorted(graph.neighbors(i))
+    small = build_lateral_graph(500, "scale_free", 4, 0.1, seed=3)
+    assert small.nx_graph is not None  # networkx's own below the threshold
