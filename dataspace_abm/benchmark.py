@@ -90,9 +90,38 @@ def _shape(n_cells: int) -> tuple[int, int, int]:
     return 10, 10, max(1, round(n_cells / 100))
 
 
-def _in_fresh_process(*args) -> dict[str, Any]:
+def _measure_idiomatic(n_cells: int, steps: int, repeats: int) -> dict[str, Any]:
+    """The peer written as a Mesa user would (``peers.py``), timed like the engines."""
+    from .peers import IdiomaticLandscape
+
+    started = time.perf_counter()
+    model = IdiomaticLandscape(n_cells)
+    build = time.perf_counter() - started
+    model.step()
+    times = [_timed(lambda: [model.step() for _ in range(steps)]) / steps for _ in range(repeats)]
+    step = statistics.median(times)
+    return {
+        "cells": n_cells,
+        "mode": "landscape",
+        "engine": "mesa-idiomatic",
+        "build_s": build,
+        "step_s": step,
+        "cell_steps_per_s": n_cells / step,
+        "collection_share": 0.0,  # the peer collects nothing
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+# Why a peer is not in the run (checked 2026-12-01 against the package registry here).
+PEERS_NOT_RUN = {
+    "mesa-frames": "the registry offers only 0.1.0a0, which needs numpy < 2: installing it"
+    " would replace numpy 2 by 1.26.4, and the project requires numpy >= 2",
+}
+
+
+def _in_fresh_process(*args, target=_measure) -> dict[str, Any]:
     with mp.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_measure, args)
+        return pool.apply(target, args)
 
 
 def scaling_exponent(rows: list[dict[str, Any]], mode: str, engine: str, low: int) -> float:
@@ -113,9 +142,11 @@ def run_benchmark(
     agents_up_to: int = 10**5,
     progress=print,
     settings: dict[str, Any] | None = None,
+    peers_up_to: int = 10**5,
 ) -> dict[str, Any]:
     """Every size x regime on the default engine, and the per-agent engine up to a size;
-    ``settings``: parameters every run uses (``--set`` on the command line)."""
+    the landscape rule written as a Mesa user would (``mesa-idiomatic``) up to
+    ``peers_up_to`` cells; ``settings``: parameters every run uses (``--set``)."""
     modes, settings = modes or list(MODES), dict(settings or {})
     rows = []
     for n in sizes:
@@ -127,13 +158,21 @@ def run_benchmark(
                 row = _in_fresh_process(n, mode, engine, step_count, reps, settings)
                 rows.append(row)
                 progress(
-                    f"{row['cells']:>8} {mode:<10} {engine:<10} step {row['step_s'] * 1e3:9.2f} ms"
+                    f"{row['cells']:>8} {mode:<10} {engine:<14} step {row['step_s'] * 1e3:9.2f} ms"
                 )
+            if mode == "landscape" and n <= peers_up_to and not settings:
+                peer_steps = max(1, min(steps, round(2e5 / n)))  # about a second a repetition
+                row = _in_fresh_process(n, peer_steps, max(1, repeats // 2),
+                                        target=_measure_idiomatic)  # fmt: skip
+                rows.append(row)
+                progress(f"{n:>8} {mode:<10} {'mesa-idiomatic':<14} step "
+                         f"{row['step_s'] * 1e3:9.2f} ms")  # fmt: skip
     for row in rows:
-        if row["engine"] == "agents":
+        if row["engine"] in ("agents", "mesa-idiomatic"):
             twin = next(r for r in rows if r["engine"] == "vectorized" and r["cells"] ==
                         row["cells"] and r["mode"] == row["mode"])  # fmt: skip
-            twin["speedup_over_agents"] = row["step_s"] / twin["step_s"]
+            key = "speedup_over_agents" if row["engine"] == "agents" else "speedup_over_mesa"
+            twin[key] = row["step_s"] / twin["step_s"]
     bandwidth = memory_bandwidth()
     low = 10**4 if max(sizes) > 10**4 else min(sizes)
     exponents = {m: scaling_exponent(rows, m, "vectorized", low) for m in modes}
@@ -154,6 +193,7 @@ def run_benchmark(
         "bytes_per_cell_step": BYTES_PER_CELL_STEP,
         "scaling_exponent_from": low,
         "scaling_exponents": exponents,
+        "peers_not_run": PEERS_NOT_RUN,
         "rows": rows,
     }
 
@@ -161,18 +201,20 @@ def run_benchmark(
 def format_table(result: dict[str, Any]) -> str:
     """The benchmark as a plain-text table with its summary lines."""
     head = (
-        f"{'cells':>8} {'mode':<10} {'engine':<10} {'build s':>8} {'step ms':>9} "
-        f"{'cell-steps/s':>13} {'collect':>8} {'peak MB':>8} {'x agents':>9} {'of BW':>6}"
+        f"{'cells':>8} {'mode':<10} {'engine':<14} {'build s':>8} {'step ms':>9} "
+        f"{'cell-steps/s':>13} {'collect':>8} {'peak MB':>8} {'x agents':>9} {'x Mesa':>7} "
+        f"{'of BW':>6}"
     )
     lines = [head, "-" * len(head)]
     for r in result["rows"]:
-        speed = r.get("speedup_over_agents")
+        speed, mesa = r.get("speedup_over_agents"), r.get("speedup_over_mesa")
         share = r.get("bandwidth_share")
         lines.append(
-            f"{r['cells']:>8} {r['mode']:<10} {r['engine']:<10} {r['build_s']:>8.2f} "
+            f"{r['cells']:>8} {r['mode']:<10} {r['engine']:<14} {r['build_s']:>8.2f} "
             f"{r['step_s'] * 1e3:>9.2f} {r['cell_steps_per_s']:>13.3g} "
             f"{r['collection_share']:>8.1%} {r['peak_rss_mb']:>8.0f} "
             f"{'' if speed is None else f'{speed:.0f}x':>9} "
+            f"{'' if mesa is None else f'{mesa:.0f}x':>7} "
             f"{'' if share is None else f'{share:.0%}':>6}"
         )
     lines.append("")
@@ -183,6 +225,8 @@ def format_table(result: dict[str, Any]) -> str:
     exps = ", ".join(f"{m} {e:.2f}" for m, e in result["scaling_exponents"].items())
     lines.append(f"scaling exponent of step time in N (from {result['scaling_exponent_from']} "
                  f"cells): {exps}")  # fmt: skip
+    for peer, why in result.get("peers_not_run", {}).items():
+        lines.append(f"not run: {peer}: {why}")
     return "\n".join(lines)
 
 

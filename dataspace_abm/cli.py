@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=int, default=5, help="steps per repetition")
     bench.add_argument("--repeats", type=int, default=5, help="repetitions (median taken)")
     bench.add_argument("--agents-up-to", type=float, default=1e5, help="per-agent engine limit")
+    bench.add_argument(
+        "--peers-up-to",
+        type=float,
+        default=1e5,
+        help="cells up to which the landscape rule written as a Mesa user would runs too"
+        " (not with --set: it has the defaults only)",
+    )
     bench.add_argument("--out", type=Path, default=Path("results/bench.json"), help="JSON file")
     bench.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a model parameter"
@@ -76,8 +83,9 @@ def bench(args: argparse.Namespace) -> int:
     for mode in modes:  # every setting checked before any run
         P.resolve({**settings, "mode": mode})
     result = run_benchmark(
-        sizes, modes, args.steps, args.repeats, int(args.agents_up_to), settings=settings
-    )
+        sizes, modes, args.steps, args.repeats, int(args.agents_up_to), settings=settings,
+        peers_up_to=int(args.peers_up_to),
+    )  # fmt: skip
     result["settings"] = settings
     print(format_table(result))
     write_json(result, args.out)

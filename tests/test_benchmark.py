@@ -35,21 +35,27 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
     assert [(r["cells"], r["mode"], r["engine"]) for r in rows] == [
         (200, "landscape", "vectorized"),
         (200, "landscape", "agents"),
+        (200, "landscape", "mesa-idiomatic"),
         (200, "command", "vectorized"),
         (200, "command", "agents"),
         (400, "landscape", "vectorized"),
+        (400, "landscape", "mesa-idiomatic"),
         (400, "command", "vectorized"),
     ]
     for row in rows:
         assert row["step_s"] > 0 and row["build_s"] > 0 and row["peak_rss_mb"] > 0
         assert 0 <= row["collection_share"] <= 1
         assert np.isclose(row["cell_steps_per_s"], row["cells"] / row["step_s"])
-    assert rows[0]["speedup_over_agents"] > 0 and "speedup_over_agents" not in rows[4]
-    assert rows[0]["bandwidth_share"] > 0 and rows[2]["bandwidth_share"] is None
+    assert rows[0]["speedup_over_agents"] > 0 and "speedup_over_agents" not in rows[5]
+    assert rows[0]["speedup_over_mesa"] > 0 and rows[5]["speedup_over_mesa"] > 0
+    assert "speedup_over_mesa" not in rows[3]  # the peer is the landscape rule only
+    assert rows[0]["bandwidth_share"] > 0 and rows[3]["bandwidth_share"] is None
+    assert "mesa-frames" in result["peers_not_run"]
     assert result["memory_bandwidth_gb_s"] > 0 and result["bytes_per_cell_step"] > 0
     assert set(result["scaling_exponents"]) == {"landscape", "command"}
     printed = capsys.readouterr().out
-    assert "cell-steps/s" in printed and "scaling exponent" in printed
+    assert "cell-steps/s" in printed and "scaling exponent" in printed and "x Mesa" in printed
+    assert "not run: mesa-frames" in printed
 
 
 def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, capsys):
@@ -101,3 +107,19 @@ def test_memory_stays_flat_over_ten_thousand_steps():
     rows_kept = 90
     assert len(model.table) == 101
     assert grown < rows_kept * len(model.table.columns) * 200  # ~200 bytes a kept value at most
+
+
+def test_the_idiomatic_peer_runs_the_same_rule_to_the_same_fixed_point():
+    """The Mesa-style peer settles where the project's rule does: the mean at T, every cell
+    at its niche shifted by the price, ``h + b / pi_h`` (docs/odd.md P3)."""
+    from dataspace_abm.peers import IdiomaticLandscape
+
+    model = IdiomaticLandscape(500, rng=3)
+    for _ in range(600):
+        model.step()
+    x = np.array([c.x for c in model.agents])
+    h = np.array([c.h for c in model.agents])
+    assert np.allclose(x.mean(axis=0), 1.0, atol=0.02)  # target_level
+    shift = np.array(model.tilt) / 0.5  # pi_h
+    assert np.allclose((x - h).mean(axis=0), shift, atol=0.02)
+    assert np.abs(x - h - shift).max() < 0.2  # each cell near its own place
