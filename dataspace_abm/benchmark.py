@@ -143,14 +143,17 @@ def run_benchmark(
     progress=print,
     settings: dict[str, Any] | None = None,
     peers_up_to: int = 10**5,
+    landscape_sizes: list[int] | None = None,
 ) -> dict[str, Any]:
     """Every size x regime on the default engine, and the per-agent engine up to a size;
     the landscape rule written as a Mesa user would (``mesa-idiomatic``) up to
-    ``peers_up_to`` cells; ``settings``: parameters every run uses (``--set``)."""
+    ``peers_up_to`` cells; ``landscape_sizes``: larger sizes run in ``landscape`` only;
+    ``settings``: parameters every run uses (``--set``)."""
     modes, settings = modes or list(MODES), dict(settings or {})
     rows = []
-    for n in sizes:
-        for mode in modes:
+    extra = [n for n in landscape_sizes or [] if n not in sizes] if "landscape" in modes else []
+    for n in [*sizes, *extra]:
+        for mode in modes if n in sizes else ["landscape"]:
             engines = ["vectorized"] + (["agents"] if n <= agents_up_to else [])
             for engine in engines:
                 reps = repeats if engine == "vectorized" else max(1, repeats // 2)
@@ -174,7 +177,7 @@ def run_benchmark(
             key = "speedup_over_agents" if row["engine"] == "agents" else "speedup_over_mesa"
             twin[key] = row["step_s"] / twin["step_s"]
     bandwidth = memory_bandwidth()
-    low = 10**4 if max(sizes) > 10**4 else min(sizes)
+    low = 10**4 if max(sizes + extra) > 10**4 else min(sizes)
     exponents = {m: scaling_exponent(rows, m, "vectorized", low) for m in modes}
     for row in rows:
         row["bandwidth_share"] = (

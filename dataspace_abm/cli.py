@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="time build and steps from 10^3 to 10^6 cells")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="cell counts, comma-separated")
     bench.add_argument("--modes", default=",".join(P.MODES), help="regimes, comma-separated")
+    bench.add_argument(
+        "--landscape-sizes",
+        default="1e7",
+        help="larger cell counts run in landscape only, comma-separated ('' for none)",
+    )
     bench.add_argument("--steps", type=int, default=5, help="steps per repetition")
     bench.add_argument("--repeats", type=int, default=5, help="repetitions (median taken)")
     bench.add_argument("--agents-up-to", type=float, default=1e5, help="per-agent engine limit")
@@ -70,9 +75,11 @@ def bench(args: argparse.Namespace) -> int:
 
     try:
         sizes = [int(float(s)) for s in args.sizes.split(",")]
+        large = [int(float(s)) for s in args.landscape_sizes.split(",") if s.strip()]
     except ValueError as exc:
         raise UsageError(
-            f"--sizes = {args.sizes!r} is invalid: allowed numbers like 1e3,1e4"
+            f"--sizes = {args.sizes!r} or --landscape-sizes = {args.landscape_sizes!r} is"
+            " invalid: allowed numbers like 1e3,1e4"
         ) from exc
     modes = args.modes.split(",")
     for mode in modes:
@@ -84,7 +91,7 @@ def bench(args: argparse.Namespace) -> int:
         P.resolve({**settings, "mode": mode})
     result = run_benchmark(
         sizes, modes, args.steps, args.repeats, int(args.agents_up_to), settings=settings,
-        peers_up_to=int(args.peers_up_to),
+        peers_up_to=int(args.peers_up_to), landscape_sizes=large,
     )  # fmt: skip
     result["settings"] = settings
     print(format_table(result))

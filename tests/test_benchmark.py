@@ -25,6 +25,8 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
             "1",
             "--agents-up-to",
             "200",
+            "--landscape-sizes",
+            "600",
             "--out",
             str(out),
         ]
@@ -41,6 +43,8 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
         (400, "landscape", "vectorized"),
         (400, "landscape", "mesa-idiomatic"),
         (400, "command", "vectorized"),
+        (600, "landscape", "vectorized"),
+        (600, "landscape", "mesa-idiomatic"),
     ]
     for row in rows:
         assert row["step_s"] > 0 and row["build_s"] > 0 and row["peak_rss_mb"] > 0
@@ -61,7 +65,7 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
 def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, capsys):
     out = tmp_path / "b.json"
     args = ["bench", "--sizes", "200", "--modes", "landscape", "--steps", "1", "--repeats", "1"]
-    args += ["--agents-up-to", "0", "--out", str(out)]
+    args += ["--agents-up-to", "0", "--landscape-sizes", "", "--out", str(out)]
     assert main([*args, "--set", "cell_rule=gradient", "--set", "landscape_parts=well"]) == 0
     assert json.loads(out.read_text())["settings"] == {
         "cell_rule": "gradient",
