@@ -23,8 +23,6 @@ def check(params: Mapping[str, Any]) -> None:
         raise ParameterError(
             "flex0_share", params["flex0_share"], "tier shares whose sum is above 0"
         )
-    if 0 < params["headroom"] < 1:
-        raise ParameterError("headroom", params["headroom"], "0 (provisioned) or a number >= 1")
     if params["grid_series"]:
         try:
             load_grid_series(params["grid_series"], regions=params["regions"])

@@ -66,7 +66,8 @@ class GridEnvironment(Environment):
         self.alive = np.ones(n_cells, dtype=bool)
         self.rank: np.ndarray | None = None  # servers' places in their pools
         self.rank_alive = self.alive
-        self.headroom = p["headroom"] or self.provision()
+        fixed = p["provisioning"] == "fixed"
+        self.headroom = p["headroom"] if fixed else self.provision()
         self.books = {"run": JobBook(self.n_pools), "baseline": JobBook(self.n_pools)}
         self.arrived_until = -1  # jobs are drawn once per step, for both books
         self.need = np.zeros(self.n_pools)

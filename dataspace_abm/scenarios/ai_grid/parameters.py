@@ -33,11 +33,18 @@ GRID_PARAMETERS: dict[str, Parameter] = {
     "gpu_cost": _f(
         2.5, "capital cost, USD per GPU-hour (H100 rental about 2-3)", low=0.0, high=1e3
     ),
+    "provisioning": _p(
+        "economic",
+        "str",
+        SECTION,
+        "the fleet's headroom: from gpu_cost and the energy prices"
+        " (docs/ai_grid.md), or fixed at headroom (what-ifs)",
+        choices=("economic", "fixed"),
+    ),
     "headroom": _f(
-        0.0,
-        "training capacity over mean training work; 0: provisioned from gpu_cost and the"
-        " energy prices (docs/ai_grid.md), a number >= 1 fixes it (what-ifs)",
-        low=0.0,
+        1.25,
+        "training capacity over mean training work (provisioning = fixed)",
+        low=1.0,
         high=20.0,
     ),
     "load_factor_max": _f(
