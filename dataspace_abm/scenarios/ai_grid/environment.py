@@ -176,6 +176,14 @@ class GridEnvironment(Environment):
         book.move(rows, to_pool, t, t + p["migration_steps"])
         self.moved = (float(book.cols["remaining"][rows].sum()), int(rows.size))
 
+    def fleet_niche(self, t: int, need: np.ndarray) -> np.ndarray:
+        """Per server: inference at its users' demand, training by its pool's ``need``."""
+        return np.where(self.inference, self.demand(t), self.training_niche(need))
+
+    def fleet_mean(self, power: np.ndarray) -> float:
+        """The mean over the fleet of the living servers' ``power`` (dead ones count 0)."""
+        return float(np.sum(power[self.alive])) / self.alive.size
+
     def training_niche(self, need: np.ndarray) -> np.ndarray:
         """Per server: full power for as many of its pool's living servers as ``need`` (per
         pool) keeps busy, a job to a server, the next one part of the time, the rest idle:
@@ -260,18 +268,14 @@ class GridEnvironment(Environment):
         demand, and each training pool at the power that does its ready work slowed by its
         tier's tolerance (none for tier 0)."""
         slow = 1.0 + np.asarray(TOLERANCES)[self.tier_of_pool]
-        training = self.training_niche(self.need / slow)
-        h = np.where(self.inference, self.demand(t), training)
-        return float(np.sum(h[self.alive])) / self.alive.size
+        return self.fleet_mean(self.fleet_niche(t, self.need / slow))
 
     def fastest(self, t: int) -> float:
         """The most mean power the fleet declares it can use now: inference at its users'
         demand, and each training pool's ready work resized over as many servers as it
         can take (``job_scaling`` a job), at full power."""
         wide = self.books["run"].need(t, self.hours * self.p["job_scaling"])
-        training = self.training_niche(wide)
-        h = np.where(self.inference, self.demand(t), training)
-        return float(np.sum(h[self.alive])) / self.alive.size
+        return self.fleet_mean(self.fleet_niche(t, wide))
 
     def target(self, t: int) -> np.ndarray:
         """The mean power the surplus can carry, or the day-ahead plan corrected by how far
@@ -308,7 +312,7 @@ class GridEnvironment(Environment):
         job for it (``training_niche``)."""
         self.arrive(t)
         self.need = self.books["run"].need(t, self.hours)
-        return np.where(self.inference, self.demand(t), self.training_niche(self.need))[:, None]
+        return self.fleet_niche(t, self.need)[:, None]
 
     @property
     def static_niche(self) -> bool:

@@ -113,9 +113,9 @@ def step_measures(env: GridEnvironment, t: int, state: State) -> dict[str, float
     tot = f.totals
     serve, f.started = f.started, True
     x = np.clip(state.levels[0].x[:, 0], 0.0, 1.0)
-    x = np.where(env.inference, np.minimum(x, env.demand(t)), x) if serve else x
-    work, draw = _serve(env, "run", t, x, serve)
     demand = env.demand(t)
+    x = np.where(env.inference, np.minimum(x, demand), x) if serve else x
+    work, draw = _serve(env, "run", t, x, serve)
     if serve:  # a server draws what its work takes: a cap above that is not drawn
         cells = state.levels[0]
         drawn = np.where(env.pool >= 0, draw, np.minimum(cells.x[:, 0], demand))
