@@ -20,7 +20,7 @@ from ..regimes import StepInputs, regime_class
 from ..regimes.base import shared_draws
 from ..scenarios import SCENARIOS
 from . import params as P
-from .agents import AGENT_CLASSES, Holon
+from .agents import AGENT_CLASSES, Holon, make_holons
 from .equations import in_window
 from .metrics import COLUMNS, step_accounts, step_metrics
 from .state import initial_state
@@ -59,7 +59,7 @@ class HolarchyModel(mesa.Model):
         self.regime.start(self.environment.target(0))
         # every holon by its row, removed ones included (their rows stay, marked dead)
         self._by_row: list[list[Holon]] = [
-            [cls(self, row) for row in range(size)]
+            make_holons(self, cls, size)
             for cls, size in zip(AGENT_CLASSES, self.holarchy.sizes, strict=True)
         ]
         self.holons: list[list[Holon]] = [list(level) for level in self._by_row]
