@@ -179,12 +179,22 @@ def bounded_shift(
 
 
 def oldest_first(pending_since: Array, capacity: int) -> Array:
-    """Indices of at most ``capacity`` pending entries (``since >= 0``), oldest first."""
+    """Indices of at most ``capacity`` pending entries (``since >= 0``, a step), oldest
+    first, ties by index; returned in index order.
+
+    Counted rather than sorted: every entry pending since before the cut-off step, then the
+    first ones pending since the cut-off (a million pending entries: one pass, not a sort).
+    """
     idx = np.flatnonzero(pending_since >= 0)
     if idx.size <= capacity:
         return idx
-    order = np.argsort(pending_since[idx], kind="stable")[:capacity]
-    return np.sort(idx[order])
+    since = pending_since[idx]
+    taken = np.cumsum(np.bincount(since))  # entries pending since each step or earlier
+    cut = int(np.searchsorted(taken, capacity, side="right"))  # the step that overflows
+    chosen = since < cut
+    ties = np.flatnonzero(since == cut)[: capacity - (int(taken[cut - 1]) if cut else 0)]
+    chosen[ties] = True
+    return idx[chosen]
 
 
 def message_bits(n_floats: int, float_bits: int, header_bits: int) -> int:

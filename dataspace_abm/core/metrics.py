@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import equations as eq
+from .kernels import LARGE, living_sums
 from .structure import LEVELS
 
 if TYPE_CHECKING:
@@ -49,11 +50,16 @@ def observed_means(model: HolarchyModel) -> list[np.ndarray]:
     """
     hol, levels = model.holarchy, model.state.levels
     means = [levels[0].x]
-    weights = levels[0].alive.astype(float)
-    sums = levels[0].x * weights[:, None]
+    large = levels[0].n >= LARGE  # the organs' sums in one compiled pass, no temporaries
+    if large:
+        sums, weights = living_sums(levels[0].x, levels[0].alive, hol.starts[1])
+    else:
+        weights = levels[0].alive.astype(float)
+        sums = levels[0].x * weights[:, None]
     for level in range(1, len(levels)):
-        sums = np.add.reduceat(sums, hol.starts[level], axis=0)
-        weights = np.add.reduceat(weights, hol.starts[level])
+        if level > 1 or not large:
+            sums = np.add.reduceat(sums, hol.starts[level], axis=0)
+            weights = np.add.reduceat(weights, hol.starts[level])
         with np.errstate(invalid="ignore", divide="ignore"):
             means.append(np.where(weights[:, None] > 0, sums / weights[:, None], np.nan))
     return means

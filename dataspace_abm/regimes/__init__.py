@@ -1,7 +1,8 @@
 """The four control regimes, one module each, on the shared phases of ``base.Regime``.
 
-``regime_class(mode, engine)`` picks the class a model runs: the landscape regime's cell
-level runs in compiled kernels under the default (vectorized) engine.
+``regime_class(mode, engine)`` picks the class a model runs: under the default
+(vectorized) engine the cells run in compiled kernels (``compiled.py``,
+``landscape_compiled.py``).
 """
 
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from typing import Any
 from .autonomous import Autonomous
 from .base import Gains, Regime, StepInputs
 from .command import Command
+from .compiled import CompiledAutonomous, CompiledCommand
 from .flat import Flat
 from .landscape import SCOPES, Landscape
 from .landscape_compiled import CompiledLandscape
@@ -18,10 +20,17 @@ REGIMES: dict[str, type[Regime]] = {r.name: r for r in (Landscape, Command, Flat
 MODES = tuple(REGIMES)
 
 
+COMPILED: dict[str, type[Regime]] = {
+    "landscape": CompiledLandscape,
+    "command": CompiledCommand,
+    "autonomous": CompiledAutonomous,
+}
+
+
 def regime_class(mode: str, engine: str) -> type[Regime]:
     """The regime of ``mode``, in its compiled form where ``engine`` is vectorized."""
-    if engine == "vectorized" and mode == "landscape":
-        return CompiledLandscape
+    if engine == "vectorized" and mode in COMPILED:
+        return COMPILED[mode]
     return REGIMES[mode]
 
 
@@ -40,6 +49,8 @@ __all__ = [
     "SCOPES",
     "Autonomous",
     "Command",
+    "CompiledAutonomous",
+    "CompiledCommand",
     "CompiledLandscape",
     "Flat",
     "Gains",

@@ -11,34 +11,22 @@ them in the next step's phases either way. A cell level of two blocks or more
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..core import equations as eq
 from . import landscape_kernels as K
 from .base import StepInputs
+from .compiled import NEVER, CompiledCells
 from .landscape import Landscape
-
-NEVER = np.iinfo(np.int64).max  # version 1's protocol never refreshes
 
 
 def _whole(level, rows: slice) -> bool:
     return rows.start == 0 and rows.stop == level.n
 
 
-class CompiledLandscape(Landscape):
+class CompiledLandscape(CompiledCells, Landscape):
     """Landscape shaping; cells sense, infer, act and report in fused kernels."""
 
-    _moments: tuple | None = None  # (niche stamp, mean niche, mean 1 / pi_h) of the living
-    _blocks: np.ndarray | None = None
-
-    @property
-    def blocks(self) -> np.ndarray:
-        """The cells' blocks for the parallel kernels, whole organs each."""
-        if self._blocks is None:
-            self._blocks = K.blocks(self.holarchy.n_cells, self.holarchy.starts[1])
-        return self._blocks
+    always = True  # at one block too: the recorded runs were made with these kernels
 
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         cells = self.state.levels[0]
@@ -118,32 +106,3 @@ class CompiledLandscape(Landscape):
     @property
     def no_well(self):
         return np.zeros(self.holarchy.sizes[1])
-
-    def cell_summary(self, t: int, target: np.ndarray) -> dict[str, Any]:
-        s = self.state
-        cells = s.levels[0]
-        if self._moments is None or self._moments[0] != s.niche_stamp:  # niches moved
-            sum_h, sum_inv = K.niche_moments(s.h, s.pi_h, cells.alive)
-            n = max(int(np.count_nonzero(cells.alive)), 1)
-            self._moments = (s.niche_stamp, sum_h / n, sum_inv / n)
-        _, mean_h, mean_inv = self._moments
-        shift = (target - mean_h) / max(mean_inv, 1e-300)
-        lo, hi = self.bounds
-        if np.isfinite(lo) or np.isfinite(hi):  # the optimum may sit at a bound
-            shift = eq.bounded_shift(s.h, s.pi_h, target, cells.alive, lo, hi)
-        args = (
-            cells.x, s.h, cells.o, cells.mu, cells.eta, cells.pi_eta, cells.tilt, s.pi_h,
-            self.g.pi_o, cells.alive, cells.load, shift, cells.landscape_time,
-            max(lo, -1e300), min(hi, 1e300),
-        )  # fmt: skip
-        summary = K.on_cores(K.cells_summary, K.summary_block, args, self.blocks)
-        sum_x, niche, gap, free, seen, alive, max_load = summary
-        return {
-            "sum_x": sum_x,
-            "sum_niche_distance": niche,
-            "sum_optimality_gap": gap,
-            "sum_free_energy": free,
-            "alive": alive,
-            "max_load": max_load,
-            "information_age": t - seen / alive if alive else np.nan,
-        }

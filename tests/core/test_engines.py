@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -88,19 +89,22 @@ BLOCKED = dict(  # 133,120 cells: the cells run in two blocks, their noise in tw
 )  # fmt: skip
 
 
-def test_blocks_on_every_core_give_the_numpy_engines_run():
+@pytest.mark.parametrize("mode", ["landscape", "command", "flat", "autonomous"])
+def test_blocks_on_every_core_give_the_numpy_engines_run(mode):
     """Past two blocks of cells the kernels run block by block on every core and the noise
     is drawn in blocks: still the numpy engine's trajectories, to 1e-9."""
     from dataspace_abm.regimes.landscape_kernels import BLOCK_ROWS, blocks
 
-    vec = HolarchyModel(rng=4, **BLOCKED)
+    vec = HolarchyModel(rng=4, mode=mode, **BLOCKED)
     assert (
         blocks(vec.holarchy.n_cells, vec.holarchy.starts[1]).size - 1
         == 2
         <= (vec.holarchy.n_cells // BLOCK_ROWS)
     )
-    ref = HolarchyModel(rng=4, engine="numpy", **BLOCKED)
+    ref = HolarchyModel(rng=4, mode=mode, engine="numpy", **BLOCKED)
     pd.testing.assert_frame_equal(vec.run(12), ref.run(12), check_exact=False, rtol=1e-9, atol=1e-9)
+    for level_a, level_b in zip(vec.state.levels, ref.state.levels, strict=True):
+        np.testing.assert_allclose(level_a.x, level_b.x, rtol=1e-9, atol=1e-9)
 
 
 def test_blocks_give_the_same_numbers_with_one_thread_or_two():
@@ -138,3 +142,26 @@ def test_every_regime_writes_the_same_parquet_with_one_thread_or_two(tmp_path):
     for mode in ("landscape", "command", "flat", "autonomous"):
         one, two = ((f / f"{mode}.parquet").read_bytes() for f in folders)
         assert one == two, mode
+
+
+@pytest.mark.parametrize("mode", ["command", "autonomous"])
+def test_the_kernels_run_from_two_blocks_of_cells_on(mode, monkeypatch):
+    """Above two blocks the cells, the summary and command's plan take the kernels; below,
+    numpy's code runs as it ran for the recorded tables (tests/test_golden.py)."""
+    from dataspace_abm.regimes import cell_kernels, landscape_kernels
+
+    calls = []
+    for module, name in [
+        (cell_kernels, "filter_toward"),
+        (cell_kernels, "plan_orders"),
+        (landscape_kernels, "cells_summary"),
+    ]:
+        kernel = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
+    HolarchyModel(rng=4, mode=mode, n_organizations=2, cells_per_organ=50).run(3)
+    assert calls == []
+    HolarchyModel(rng=4, mode=mode, **BLOCKED).run(3)
+    expected = {"filter_toward", "cells_summary"} | (
+        {"plan_orders"} if mode == "command" else set()
+    )
+    assert set(calls) == expected

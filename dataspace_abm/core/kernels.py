@@ -1,0 +1,28 @@
+"""A compiled pass the measures need over every cell, whatever the regime and engine."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+LARGE = 2 * (1 << 16)  # cells from which the regimes' kernels run in blocks too
+
+
+@njit(cache=True)
+def living_sums(x: np.ndarray, alive: np.ndarray, starts: np.ndarray):
+    """Per parent (children are the rows from ``starts[j]`` to the next start): the sum of
+    its living children's rows and their count: ``np.add.reduceat(x * alive[:, None],
+    starts)`` to rounding (numpy's order of additions is its own), in one pass and no
+    temporary. Used from ``LARGE`` cells on, so small runs keep numpy's numbers."""
+    n, d = x.shape
+    parents = starts.size
+    sums = np.zeros((parents, d))
+    counts = np.zeros(parents)
+    for j in range(parents):
+        stop = starts[j + 1] if j + 1 < parents else n
+        for i in range(starts[j], stop):
+            w = 1.0 if alive[i] else 0.0
+            counts[j] += w
+            for k in range(d):
+                sums[j, k] += x[i, k] * w
+    return sums, counts

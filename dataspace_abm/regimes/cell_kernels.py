@@ -1,0 +1,129 @@
+"""Compiled (numba) kernels for the cells of `command` and `autonomous`, and what
+every compiled regime shares: the version 2 cell step toward a given preferred state and
+command's centre.
+
+The same conventions as ``landscape_kernels.py``: the same floating-point operations per
+row as the numpy code, rows in fixed blocks of whole organs (``landscape_kernels.blocks``),
+each block's sums added in block order, so the numbers do not depend on the number of
+threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True)
+def filter_toward(
+    x, mu, var, o, a, pref, source, h, pi_h, noise, process, alive,
+    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, niche_only, bounds,
+):  # fmt: skip
+    """Version 2's cells (``base.filter_cells``) acting toward a preferred state that is
+    ``source`` (command's orders) or, with ``niche_only``, their own niche
+    (``preferred_state(h, 0, 0, h, pi_h)``: autonomous cells), block by block on every
+    core; returns (action energy / c_act, living cells)."""
+    count = bounds.size - 1
+    actions = np.zeros(count)
+    livings = np.zeros(count, dtype=np.int64)
+    has_process = process.shape[0] == x.shape[0]
+    for c in prange(count):
+        actions[c], livings[c] = filter_toward_block(
+            x, mu, var, o, a, pref, source, h, pi_h, noise, process, alive, noise_sd, q, r,
+            k_a, a_max, drift, process_sd, x_min, x_max, niche_only, has_process,
+            bounds[c], bounds[c + 1],
+        )  # fmt: skip
+    action = 0.0
+    for c in range(count):
+        action += actions[c]
+    return action, livings.sum()
+
+
+@njit(cache=True)
+def filter_toward_block(
+    x, mu, var, o, a, pref, source, h, pi_h, noise, process, alive, noise_sd, q, r, k_a,
+    a_max, drift, process_sd, x_min, x_max, niche_only, has_process, start, stop,
+):  # fmt: skip
+    """:func:`filter_toward` over rows ``start`` to ``stop``, on one core."""
+    d = x.shape[1]
+    action = 0.0
+    living = 0
+    for i in range(start, stop):
+        var_pred = var[i] + q
+        gain = var_pred / (var_pred + r)
+        ph = pi_h[i]
+        a2 = 0.0
+        for k in range(d):
+            ok = x[i, k] + noise_sd * noise[i, k]
+            predicted = mu[i, k] + a[i, k]
+            m = predicted + gain * (ok - predicted)
+            p = (ph * h[i, k]) / ph if niche_only else source[i, k]
+            ak = min(max(k_a * (p - m), -a_max), a_max)
+            xk = (x[i, k] + ak) + drift
+            if has_process:
+                xk = xk + process_sd * process[i, k]
+            bounded = min(max(xk, x_min), x_max)
+            ak += bounded - xk  # the move a bound allowed: what the next prediction adds
+            o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, m, p, ak, bounded
+            a2 += ak * ak
+        var[i] = (1.0 - gain) * var_pred
+        if alive[i]:
+            action += a2
+            living += 1
+    return action, living
+
+
+@njit(cache=True, parallel=True)
+def view_moments(view_h, pi_h, alive, bounds):
+    """Over living cells: the sum of the niches the centre has read and of ``1 / pi_h``
+    (the optimum's shift, ``equations.bounded_shift`` without a bound in the way)."""
+    count, d = bounds.size - 1, view_h.shape[1]
+    sums = np.zeros((count, d + 1))
+    for c in prange(count):
+        for i in range(bounds[c], bounds[c + 1]):
+            if alive[i]:
+                for k in range(d):
+                    sums[c, k] += view_h[i, k]
+                sums[c, d] += 1.0 / pi_h[i]
+    total = np.zeros(d + 1)
+    for c in range(count):
+        for k in range(d + 1):
+            total[k] += sums[c, k]
+    return total[:d], total[d]
+
+
+@njit(cache=True, parallel=True)
+def plan_orders(
+    view_h, pi_h, shift, lo, hi, setpoint, sent_order, ordered_at, pending_out, alive, step,
+    delta2, refresh_every, bounds,
+):  # fmt: skip
+    """Command's centre: every cell's set point ``clip(h + shift / pi_h, lo, hi)`` from the
+    niches it has read, and the orders that moved by more than ``delta`` (or are due a
+    refresh) queued since ``step``; returns (the living cells' sum of set points, living
+    cells, orders pending)."""
+    count, d = bounds.size - 1, view_h.shape[1]
+    sums = np.zeros((count, d))
+    livings = np.zeros(count, dtype=np.int64)
+    pendings = np.zeros(count, dtype=np.int64)
+    for c in prange(count):
+        for i in range(bounds[c], bounds[c + 1]):
+            inv = 1.0 / pi_h[i]
+            dist = 0.0
+            for k in range(d):
+                s = min(max(view_h[i, k] + shift[k] * inv, lo), hi)
+                setpoint[i, k] = s
+                v = s - sent_order[i, k]
+                dist += v * v
+            if alive[i]:
+                livings[c] += 1
+                for k in range(d):
+                    sums[c, k] += setpoint[i, k]
+                if (dist > delta2 or step - ordered_at[i] >= refresh_every) and pending_out[i] < 0:
+                    pending_out[i] = step
+            if pending_out[i] >= 0:
+                pendings[c] += 1
+    total = np.zeros(d)
+    for c in range(count):
+        for k in range(d):
+            total[k] += sums[c, k]
+    return total, livings.sum(), pendings.sum()
