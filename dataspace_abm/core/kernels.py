@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 LARGE = 2 * (1 << 16)  # cells from which the regimes' kernels run in blocks too
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def living_sums(x: np.ndarray, alive: np.ndarray, starts: np.ndarray):
     """Per parent (children are the rows from ``starts[j]`` to the next start): the sum of
     its living children's rows and their count: ``np.add.reduceat(x * alive[:, None],
     starts)`` to rounding (numpy's order of additions is its own), in one pass and no
-    temporary. Used from ``LARGE`` cells on, so small runs keep numpy's numbers."""
+    temporary, parents on every core. Used from ``LARGE`` cells on, so small runs keep
+    numpy's numbers (and never start the threading layer)."""
     n, d = x.shape
     parents = starts.size
     sums = np.zeros((parents, d))
     counts = np.zeros(parents)
-    for j in range(parents):
+    for j in prange(parents):  # a parent's sums are its own: no two threads share one
         stop = starts[j + 1] if j + 1 < parents else n
         for i in range(starts[j], stop):
             w = 1.0 if alive[i] else 0.0
