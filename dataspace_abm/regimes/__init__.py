@@ -1,7 +1,7 @@
 """The four control regimes, one module each, on the shared phases of ``base.Regime``.
 
-``regime_class(mode, engine)`` picks the class a model runs: the landscape regime's cell
-level runs in compiled kernels under the default (vectorized) engine.
+``regime_class(mode, engine)`` picks the class a model runs: the landscape and flat
+regimes' cell levels run in compiled kernels under the default (vectorized) engine.
 """
 
 from collections.abc import Mapping
@@ -11,6 +11,7 @@ from .autonomous import Autonomous
 from .base import Gains, Regime, StepInputs
 from .command import Command
 from .flat import Flat
+from .flat_compiled import CompiledFlat
 from .landscape import SCOPES, Landscape
 from .landscape_compiled import CompiledLandscape
 
@@ -22,6 +23,8 @@ def regime_class(mode: str, engine: str) -> type[Regime]:
     """The regime of ``mode``, in its compiled form where ``engine`` is vectorized."""
     if engine == "vectorized" and mode == "landscape":
         return CompiledLandscape
+    if engine == "vectorized" and mode == "flat":
+        return CompiledFlat
     return REGIMES[mode]
 
 
@@ -40,6 +43,7 @@ __all__ = [
     "SCOPES",
     "Autonomous",
     "Command",
+    "CompiledFlat",
     "CompiledLandscape",
     "Flat",
     "Gains",
