@@ -20,6 +20,7 @@ import numpy as np
 from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy, LateralGraph, build_lateral_graph
+from . import flat_kernels as F
 from .base import Draws, Regime, StepInputs, delivered, index
 from .landscape import ROUND_TRIP
 
@@ -47,9 +48,11 @@ class FlatArrays:
 
     @classmethod
     def start(cls, x: np.ndarray, graph: LateralGraph, gateway: np.ndarray) -> FlatArrays:
+        """Every estimate at the cell's own state, every mailbox at its sender's."""
+        received = x[graph.src]  # a gather is a new array: one gather, one copy of it
         return cls(
-            m=x.copy(), sent_m=x.copy(), recv_m=x[graph.src].copy(),
-            t=x.copy(), sent_t=x.copy(), recv_t=x[graph.src].copy(), gateway=gateway,
+            m=x.copy(), sent_m=x.copy(), recv_m=received,
+            t=x.copy(), sent_t=x.copy(), recv_t=received.copy(), gateway=gateway,
             recv_time=np.zeros(graph.src.size),
         )  # fmt: skip
 
@@ -253,20 +256,12 @@ class Flat(Regime):
 
 def upstream_edges(graph: LateralGraph, gateway: np.ndarray, alive: np.ndarray) -> np.ndarray:
     """Per cell, the first in-edge from a living neighbour one hop nearer a living gateway
-    (breadth first over the living cells); -1 for gateways and cells no gateway reaches."""
-    n, src, dst = alive.size, graph.src, graph.dst
-    depth = np.where(gateway & alive, 0, -1)
-    frontier, hops = depth == 0, 0
-    while frontier.any():
-        hops += 1
-        reached = np.zeros(n, dtype=bool)
-        reached[dst[frontier[src]]] = True
-        frontier = reached & alive & (depth < 0)
-        depth[frontier] = hops
-    near = (depth[dst] > 0) & (depth[src] == depth[dst] - 1) & alive[src]
-    edge = np.where(near, np.arange(src.size), src.size)
-    first = np.minimum.reduceat(edge, graph.in_starts)
-    return np.where(first < src.size, first, -1)
+    (breadth first over the living cells); -1 for gateways and cells no gateway reaches.
+    A compiled search (``flat_kernels.upstream_edges``): a breadth first search's depths
+    do not depend on its order, so the routes are those of the numpy search it replaced."""
+    out_dst = graph.dst[graph.by_src]  # each cell's out-neighbours, side by side
+    g = graph
+    return F.upstream_edges(g.in_starts, g.in_ends, g.src, g.out_starts, out_dst, gateway, alive)
 
 
 def dead_zone(diff: np.ndarray, width: float) -> np.ndarray:

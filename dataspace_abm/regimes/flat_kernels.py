@@ -399,25 +399,32 @@ def information_age(in_starts, in_ends, recv_time, alive, now, bounds):
 def upstream_edges(in_starts, in_ends, src, out_starts, out_dst, gateway, alive):
     """Per cell, the first in-edge from a living neighbour one hop nearer a living gateway
     (breadth first over the living cells, ``flat.upstream_edges``); -1 for gateways and
-    cells no gateway reaches."""
+    cells no gateway reaches. ``out_dst``: the receivers of each cell's out-edges, from
+    ``out_starts``. Level by level, each level's cells in order (memory stays local)."""
     n = alive.size
     depth = np.full(n, -1, dtype=np.int64)
-    queue = np.empty(n, dtype=np.int64)
-    head = tail = 0
+    frontier = np.empty(n, dtype=np.int64)
+    size = 0
     for i in range(n):
         if gateway[i] and alive[i]:
             depth[i] = 0
-            queue[tail] = i
-            tail += 1
-    while head < tail:
-        i = queue[head]
-        head += 1
-        for j in range(out_starts[i], out_starts[i + 1]):
-            v = out_dst[j]
-            if alive[v] and depth[v] < 0:
-                depth[v] = depth[i] + 1
-                queue[tail] = v
-                tail += 1
+            frontier[size] = i
+            size += 1
+    reached = np.empty(n, dtype=np.int64)
+    hops = 0
+    while size:
+        hops += 1
+        found = 0
+        for f in range(size):
+            i = frontier[f]
+            for j in range(out_starts[i], out_starts[i + 1]):
+                v = out_dst[j]
+                if alive[v] and depth[v] < 0:
+                    depth[v] = hops
+                    reached[found] = v
+                    found += 1
+        frontier[:found] = np.sort(reached[:found])
+        size = found
     up = np.full(n, -1, dtype=np.int64)
     for i in range(n):
         if depth[i] <= 0:
