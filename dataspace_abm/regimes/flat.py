@@ -21,7 +21,7 @@ from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy, LateralGraph, build_lateral_graph
 from . import flat_kernels as F
-from .base import Draws, Regime, StepInputs, delivered, index
+from .base import BLOCK_ROWS, Draws, Regime, StepInputs, delivered, index
 from .landscape import ROUND_TRIP
 
 
@@ -257,11 +257,31 @@ class Flat(Regime):
 def upstream_edges(graph: LateralGraph, gateway: np.ndarray, alive: np.ndarray) -> np.ndarray:
     """Per cell, the first in-edge from a living neighbour one hop nearer a living gateway
     (breadth first over the living cells); -1 for gateways and cells no gateway reaches.
-    A compiled search (``flat_kernels.upstream_edges``): a breadth first search's depths
-    do not depend on its order, so the routes are those of the numpy search it replaced."""
-    out_dst = graph.dst[graph.by_src]  # each cell's out-neighbours, side by side
-    g = graph
+
+    From two blocks of cells (``2 * BLOCK_ROWS``) a compiled search does it
+    (``flat_kernels.upstream_edges``: the same routes, since the depths of a breadth first
+    search do not depend on its order); a smaller model never loads the compiled code."""
+    if alive.size < 2 * BLOCK_ROWS:
+        return _upstream_by_levels(graph, gateway, alive)
+    g, out_dst = graph, graph.dst[graph.by_src]  # each cell's out-neighbours, side by side
     return F.upstream_edges(g.in_starts, g.in_ends, g.src, g.out_starts, out_dst, gateway, alive)
+
+
+def _upstream_by_levels(graph: LateralGraph, gateway: np.ndarray, alive: np.ndarray):
+    """:func:`upstream_edges` in numpy, level by level."""
+    n, src, dst = alive.size, graph.src, graph.dst
+    depth = np.where(gateway & alive, 0, -1)
+    frontier, hops = depth == 0, 0
+    while frontier.any():
+        hops += 1
+        reached = np.zeros(n, dtype=bool)
+        reached[dst[frontier[src]]] = True
+        frontier = reached & alive & (depth < 0)
+        depth[frontier] = hops
+    near = (depth[dst] > 0) & (depth[src] == depth[dst] - 1) & alive[src]
+    edge = np.where(near, np.arange(src.size), src.size)
+    first = np.minimum.reduceat(edge, graph.in_starts)
+    return np.where(first < src.size, first, -1)
 
 
 def dead_zone(diff: np.ndarray, width: float) -> np.ndarray:

@@ -13,8 +13,8 @@ import pytest
 
 from dataspace_abm import HolarchyModel
 from dataspace_abm.regimes import CompiledFlat, Flat, regime_class
-from dataspace_abm.regimes.flat import upstream_edges
-from dataspace_abm.regimes.flat_kernels import _segment_sum
+from dataspace_abm.regimes.flat import _upstream_by_levels
+from dataspace_abm.regimes.flat_kernels import _segment_sum, upstream_edges
 
 BLOCKED = dict(  # 133,120 cells: two blocks
     mode="flat", n_organizations=4, organs_per_organization=32, cells_per_organ=1040,
@@ -95,33 +95,17 @@ def test_a_small_model_runs_numpy_exactly():
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
-def _upstream_by_levels(graph, gateway, alive):
-    """The breadth first search level by level in numpy that the compiled one replaced."""
-    n, src, dst = alive.size, graph.src, graph.dst
-    depth = np.where(gateway & alive, 0, -1)
-    frontier, hops = depth == 0, 0
-    while frontier.any():
-        hops += 1
-        reached = np.zeros(n, dtype=bool)
-        reached[dst[frontier[src]]] = True
-        frontier = reached & alive & (depth < 0)
-        depth[frontier] = hops
-    near = (depth[dst] > 0) & (depth[src] == depth[dst] - 1) & alive[src]
-    edge = np.where(near, np.arange(src.size), src.size)
-    first = np.minimum.reduceat(edge, graph.in_starts)
-    return np.where(first < src.size, first, -1)
-
-
 @pytest.mark.parametrize("graph", ["small_world", "scale_free"])
 def test_the_compiled_routes_are_the_level_by_level_routes(graph):
     model = HolarchyModel(rng=3, mode="flat", flat_graph=graph, gateways=3)
     regime, rng = model.regime, np.random.default_rng(0)
+    g, gateway = regime.graph, regime.arrays.gateway
     alive = np.ones(model.holarchy.n_cells, dtype=bool)
     for _ in range(3):
-        got = upstream_edges(regime.graph, regime.arrays.gateway, alive)
-        np.testing.assert_array_equal(
-            got, _upstream_by_levels(regime.graph, regime.arrays.gateway, alive)
+        got = upstream_edges(
+            g.in_starts, g.in_ends, g.src, g.out_starts, g.dst[g.by_src], gateway, alive
         )
+        np.testing.assert_array_equal(got, _upstream_by_levels(g, gateway, alive))
         alive[rng.choice(alive.size, alive.size // 5, replace=False)] = False
 
 
