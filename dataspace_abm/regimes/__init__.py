@@ -2,7 +2,7 @@
 
 ``regime_class(mode, engine)`` picks the class a model runs: under the default
 (vectorized) engine the cells run in compiled kernels (``compiled.py``,
-``landscape_compiled.py``).
+``landscape_compiled.py``, ``flat_compiled.py``).
 """
 
 from collections.abc import Mapping
@@ -13,6 +13,7 @@ from .base import Gains, Regime, StepInputs
 from .command import Command
 from .compiled import CompiledAutonomous, CompiledCommand
 from .flat import Flat
+from .flat_compiled import CompiledFlat
 from .landscape import SCOPES, Landscape
 from .landscape_compiled import CompiledLandscape
 
@@ -23,6 +24,7 @@ MODES = tuple(REGIMES)
 COMPILED: dict[str, type[Regime]] = {
     "landscape": CompiledLandscape,
     "command": CompiledCommand,
+    "flat": CompiledFlat,
     "autonomous": CompiledAutonomous,
 }
 
@@ -51,6 +53,7 @@ __all__ = [
     "Command",
     "CompiledAutonomous",
     "CompiledCommand",
+    "CompiledFlat",
     "CompiledLandscape",
     "Flat",
     "Gains",

@@ -1,5 +1,6 @@
 """The default engine's `command` and `autonomous`: their cells, their measures and
-command's centre in compiled kernels, wherever the cells make two blocks or more.
+command's centre in compiled kernels, wherever the cells make two blocks or more; and the
+per-step summary every compiled regime shares (``CompiledCells``).
 
 Below two blocks (131,072 cells) these regimes run their numpy code unchanged: numpy's
 pairwise sums round differently from a kernel's sequential ones, and the recorded runs of
@@ -32,6 +33,7 @@ class CompiledCells(Regime):
     _blocks: np.ndarray | None = None
     _moments: tuple | None = None  # (niche stamp, mean niche, mean 1 / pi_h) of the living
     always = False  # whether the kernels run at one block too (landscape's recorded runs)
+    age_from_landscape = True  # the information age: of what the cells' landscape rests on
 
     @property
     def blocks(self) -> np.ndarray:
@@ -81,7 +83,11 @@ class CompiledCells(Regime):
             "sum_free_energy": free,
             "alive": alive,
             "max_load": max_load,
-            "information_age": t - seen / alive if alive else np.nan,
+            "information_age": (
+                (t - seen / alive if self.age_from_landscape else self.information_age(t))
+                if alive
+                else np.nan
+            ),
         }
 
     def filter_toward(self, rows: slice, inputs: StepInputs, source: np.ndarray | None) -> None:
@@ -103,6 +109,7 @@ class CompiledCells(Regime):
 class CompiledAutonomous(CompiledCells, Autonomous):
     """Autonomous cells in the kernels: no landscape, only the niche."""
 
+    age_from_landscape = False  # zero: its landscape is its own niche, known now
     _flat: tuple[np.ndarray, np.ndarray] | None = None
 
     def summary_landscape(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -111,11 +118,6 @@ class CompiledAutonomous(CompiledCells, Autonomous):
             self._flat = (np.zeros(n), np.zeros((n, d)))
         cells, (no_well, no_tilt) = self.state.levels[0], self._flat
         return self.state.h, no_well, no_tilt, cells.landscape_time
-
-    def cell_summary(self, t: int, target: np.ndarray) -> dict[str, Any]:
-        summary = super().cell_summary(t, target)
-        summary["information_age"] = self.information_age(t) if summary["alive"] else np.nan
-        return summary
 
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if not (self.g.filter and self.compiled(level, rows)):

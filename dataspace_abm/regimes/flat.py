@@ -20,7 +20,8 @@ import numpy as np
 from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy, LateralGraph, build_lateral_graph
-from .base import Draws, Regime, StepInputs, delivered, index
+from . import flat_kernels as F
+from .base import BLOCK_ROWS, Draws, Regime, StepInputs, delivered, index
 from .landscape import ROUND_TRIP
 
 
@@ -47,9 +48,11 @@ class FlatArrays:
 
     @classmethod
     def start(cls, x: np.ndarray, graph: LateralGraph, gateway: np.ndarray) -> FlatArrays:
+        """Every estimate at the cell's own state, every mailbox at its sender's."""
+        received = x[graph.src]  # a gather is a new array: one gather, one copy of it
         return cls(
-            m=x.copy(), sent_m=x.copy(), recv_m=x[graph.src].copy(),
-            t=x.copy(), sent_t=x.copy(), recv_t=x[graph.src].copy(), gateway=gateway,
+            m=x.copy(), sent_m=x.copy(), recv_m=received,
+            t=x.copy(), sent_t=x.copy(), recv_t=received.copy(), gateway=gateway,
             recv_time=np.zeros(graph.src.size),
         )  # fmt: skip
 
@@ -253,7 +256,19 @@ class Flat(Regime):
 
 def upstream_edges(graph: LateralGraph, gateway: np.ndarray, alive: np.ndarray) -> np.ndarray:
     """Per cell, the first in-edge from a living neighbour one hop nearer a living gateway
-    (breadth first over the living cells); -1 for gateways and cells no gateway reaches."""
+    (breadth first over the living cells); -1 for gateways and cells no gateway reaches.
+
+    From two blocks of cells (``2 * BLOCK_ROWS``) a compiled search does it
+    (``flat_kernels.upstream_edges``: the same routes, since the depths of a breadth first
+    search do not depend on its order); a smaller model never loads the compiled code."""
+    if alive.size < 2 * BLOCK_ROWS:
+        return _upstream_by_levels(graph, gateway, alive)
+    g, out_dst = graph, graph.dst[graph.by_src]  # each cell's out-neighbours, side by side
+    return F.upstream_edges(g.in_starts, g.in_ends, g.src, g.out_starts, out_dst, gateway, alive)
+
+
+def _upstream_by_levels(graph: LateralGraph, gateway: np.ndarray, alive: np.ndarray):
+    """:func:`upstream_edges` in numpy, level by level."""
     n, src, dst = alive.size, graph.src, graph.dst
     depth = np.where(gateway & alive, 0, -1)
     frontier, hops = depth == 0, 0
