@@ -127,3 +127,51 @@ def plan_orders(
         for k in range(d):
             total[k] += sums[c, k]
     return total, livings.sum(), pendings.sum()
+
+
+@njit(cache=True, parallel=True)
+def niche_reports(
+    h, sent_h, x, sent_up, reported_at, alive, load, step, delta2, refresh_every, fair, bounds,
+):  # fmt: skip
+    """Version 2's reports to command's centre: every living cell whose niche moved by
+    more than ``delta`` since it last reported it, or whose report is due a refresh,
+    reports (``sent_h``, ``sent_up`` and, under the fair network, ``reported_at`` updated,
+    one on its load); a departed cell's refresh timer still turns, as in the numpy code.
+    Returns the mask of reporting cells."""
+    count, d = bounds.size - 1, h.shape[1]
+    send = np.zeros(h.shape[0], dtype=np.bool_)
+    for c in prange(count):
+        for i in range(bounds[c], bounds[c + 1]):
+            dist = 0.0
+            for k in range(d):
+                v = h[i, k] - sent_h[i, k]
+                dist += v * v
+            due = step - reported_at[i] >= refresh_every
+            if due or dist > delta2:
+                if fair:
+                    reported_at[i] = step
+                if alive[i]:
+                    send[i] = True
+                    load[i] += 1
+                    for k in range(d):
+                        sent_h[i, k] = h[i, k]
+                        sent_up[i, k] = x[i, k]
+    return send
+
+
+@njit(cache=True, parallel=True)
+def living_mean(values, alive, bounds):
+    """The mean of ``values`` over the living rows (0 if none), block by block."""
+    count = bounds.size - 1
+    sums = np.zeros(count)
+    livings = np.zeros(count, dtype=np.int64)
+    for c in prange(count):
+        for i in range(bounds[c], bounds[c + 1]):
+            if alive[i]:
+                sums[c] += values[i]
+                livings[c] += 1
+    total = 0.0
+    for c in range(count):
+        total += sums[c]
+    living = livings.sum()
+    return total / living if living else 0.0

@@ -166,10 +166,11 @@ class Command(Regime):
         np.add.at(s.levels[1].load, organ, 2)
         np.add.at(s.levels[2].load, hol.parent[1][organ], 2)
 
-    def report_to_centre(self, rows: slice, inputs: StepInputs) -> None:
+    def reporting(self, rows: slice, inputs: StepInputs) -> np.ndarray:
+        """The cells of ``rows`` that report this step (send-on-delta of their niche, and
+        the refresh), their last report and load updated."""
         s, e, delta = self.state, self.arrays, self.g.delta
         cells = s.levels[0]
-        hops = len(s.levels) - 1
         net, t = self.network, inputs.step
         send = eq.moved(s.h[rows], e.sent_h[rows], delta)  # the planner reads niches
         if not self.g.filter:  # version 1's cells also reported their state
@@ -180,9 +181,17 @@ class Command(Regime):
         send = cells.alive[rows] & send
         idx = index(rows)[send]
         cells.sent_up[idx], e.sent_h[idx] = cells.x[idx], s.h[idx]
+        np.add.at(cells.load, idx, 1)
+        return idx
+
+    def report_to_centre(self, rows: slice, inputs: StepInputs) -> None:
+        s, e = self.state, self.arrays
+        cells = s.levels[0]
+        hops = len(s.levels) - 1
+        net, t = self.network, inputs.step
+        idx = self.reporting(rows, inputs)
         bits = self.g.bits_state if self.g.filter else self.g.bits_pair
         self.count(idx.size, bits, hops, "up")
-        np.add.at(cells.load, idx, 1)
         ok = self._survivors(inputs, "up", idx)
         if net.fair:  # in flight: queued at the centre when it arrives
             writes = ((e.inbox_x, cells.x[ok]), (e.inbox_h, s.h[ok]))
@@ -199,6 +208,10 @@ class Command(Regime):
         self._relay(ok)
         s.levels[-1].load[0] += ok.size
 
+    def view_seen(self, alive: np.ndarray) -> float:
+        """When, on average over the living cells, what the centre read was observed."""
+        return float(np.mean(self.arrays.view_time[alive])) if alive.any() else 0.0
+
     def send_orders(self, inputs: StepInputs) -> None:
         s, e = self.state, self.arrays
         idx, net = e.sending, self.network
@@ -210,7 +223,7 @@ class Command(Regime):
         ok = self._survivors(inputs, "down", idx)
         alive = s.levels[0].alive
         # every set point rests on every living cell's niche as the centre last read it
-        seen = np.full(ok.size, float(np.mean(e.view_time[alive])) if alive.any() else 0.0)
+        seen = np.full(ok.size, self.view_seen(alive))
         if net.fair:
             writes = ((e.order, e.setpoint[ok]), (e.order_time, seen))
             route = self.path_up(ok)[:, ::-1] if net.limited else None

@@ -174,3 +174,20 @@ class CompiledCommand(CompiledCells, Command):
         s.add("e_central", self.g.c_central * living)
         s.add("cells_handled", living)
         s.levels[-1].x[0] = total / max(living, 1)
+
+    def reporting(self, rows: slice, inputs: StepInputs) -> np.ndarray:
+        if not (self.g.filter and self.compiled(0, rows)):
+            return super().reporting(rows, inputs)
+        s, e, net = self.state, self.arrays, self.network
+        cells = s.levels[0]
+        send = C.niche_reports(
+            s.h, e.sent_h, cells.x, cells.sent_up, self.reported_at[0], cells.alive,
+            cells.load, inputs.step, self.g.delta * self.g.delta,
+            net.refresh_every if net.fair else NEVER, net.fair, self.blocks,
+        )  # fmt: skip
+        return np.flatnonzero(send)
+
+    def view_seen(self, alive: np.ndarray) -> float:
+        if not self.compiled(0, slice(0, alive.size)):
+            return super().view_seen(alive)
+        return C.living_mean(self.arrays.view_time, alive, self.blocks)

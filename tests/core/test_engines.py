@@ -89,19 +89,24 @@ BLOCKED = dict(  # 133,120 cells: the cells run in two blocks, their noise in tw
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("mode", ["landscape", "command", "flat", "autonomous"])
-def test_blocks_on_every_core_give_the_numpy_engines_run(mode):
+@pytest.mark.parametrize(
+    ("mode", "network"),
+    [(m, "fair") for m in ("landscape", "command", "flat", "autonomous")]
+    + [("command", "v1")],
+)
+def test_blocks_on_every_core_give_the_numpy_engines_run(mode, network):
     """Past two blocks of cells the kernels run block by block on every core and the noise
     is drawn in blocks: still the numpy engine's trajectories, to 1e-9."""
     from dataspace_abm.regimes.landscape_kernels import BLOCK_ROWS, blocks
 
-    vec = HolarchyModel(rng=4, mode=mode, **BLOCKED)
+    blocked = {**BLOCKED, "network": network}
+    vec = HolarchyModel(rng=4, mode=mode, **blocked)
     assert (
         blocks(vec.holarchy.n_cells, vec.holarchy.starts[1]).size - 1
         == 2
         <= (vec.holarchy.n_cells // BLOCK_ROWS)
     )
-    ref = HolarchyModel(rng=4, mode=mode, engine="numpy", **BLOCKED)
+    ref = HolarchyModel(rng=4, mode=mode, engine="numpy", **blocked)
     pd.testing.assert_frame_equal(vec.run(12), ref.run(12), check_exact=False, rtol=1e-9, atol=1e-9)
     for level_a, level_b in zip(vec.state.levels, ref.state.levels, strict=True):
         np.testing.assert_allclose(level_a.x, level_b.x, rtol=1e-9, atol=1e-9)
