@@ -80,16 +80,27 @@ def view_moments(view_h, pi_h, alive, bounds):
     count, d = bounds.size - 1, view_h.shape[1]
     sums = np.zeros((count, d + 1))
     for c in prange(count):
-        for i in range(bounds[c], bounds[c + 1]):
-            if alive[i]:
-                for k in range(d):
-                    sums[c, k] += view_h[i, k]
-                sums[c, d] += 1.0 / pi_h[i]
+        sum_h, sum_inv = view_moments_block(view_h, pi_h, alive, bounds[c], bounds[c + 1])
+        sums[c, :d], sums[c, d] = sum_h, sum_inv
     total = np.zeros(d + 1)
     for c in range(count):
         for k in range(d + 1):
             total[k] += sums[c, k]
     return total[:d], total[d]
+
+
+@njit(cache=True)
+def view_moments_block(view_h, pi_h, alive, start, stop):
+    """:func:`view_moments` over rows ``start`` to ``stop``, on one core."""
+    d = view_h.shape[1]
+    sum_h = np.zeros(d)
+    sum_inv = 0.0
+    for i in range(start, stop):
+        if alive[i]:
+            for k in range(d):
+                sum_h[k] += view_h[i, k]
+            sum_inv += 1.0 / pi_h[i]
+    return sum_h, sum_inv
 
 
 @njit(cache=True, parallel=True)
@@ -106,22 +117,10 @@ def plan_orders(
     livings = np.zeros(count, dtype=np.int64)
     pendings = np.zeros(count, dtype=np.int64)
     for c in prange(count):
-        for i in range(bounds[c], bounds[c + 1]):
-            inv = 1.0 / pi_h[i]
-            dist = 0.0
-            for k in range(d):
-                s = min(max(view_h[i, k] + shift[k] * inv, lo), hi)
-                setpoint[i, k] = s
-                v = s - sent_order[i, k]
-                dist += v * v
-            if alive[i]:
-                livings[c] += 1
-                for k in range(d):
-                    sums[c, k] += setpoint[i, k]
-                if (dist > delta2 or step - ordered_at[i] >= refresh_every) and pending_out[i] < 0:
-                    pending_out[i] = step
-            if pending_out[i] >= 0:
-                pendings[c] += 1
+        sums[c], livings[c], pendings[c] = plan_block(
+            view_h, pi_h, shift, lo, hi, setpoint, sent_order, ordered_at, pending_out,
+            alive, step, delta2, refresh_every, bounds[c], bounds[c + 1],
+        )  # fmt: skip
     total = np.zeros(d)
     for c in range(count):
         for k in range(d):
@@ -129,49 +128,103 @@ def plan_orders(
     return total, livings.sum(), pendings.sum()
 
 
+@njit(cache=True)
+def plan_block(
+    view_h, pi_h, shift, lo, hi, setpoint, sent_order, ordered_at, pending_out, alive, step,
+    delta2, refresh_every, start, stop,
+):  # fmt: skip
+    """:func:`plan_orders` over rows ``start`` to ``stop``, on one core."""
+    d = view_h.shape[1]
+    total = np.zeros(d)
+    living = 0
+    pending = 0
+    for i in range(start, stop):
+        inv = 1.0 / pi_h[i]
+        dist = 0.0
+        for k in range(d):
+            s = min(max(view_h[i, k] + shift[k] * inv, lo), hi)
+            setpoint[i, k] = s
+            v = s - sent_order[i, k]
+            dist += v * v
+        if alive[i]:
+            living += 1
+            for k in range(d):
+                total[k] += setpoint[i, k]
+            if (dist > delta2 or step - ordered_at[i] >= refresh_every) and pending_out[i] < 0:
+                pending_out[i] = step
+        if pending_out[i] >= 0:
+            pending += 1
+    return total, living, pending
+
+
 @njit(cache=True, parallel=True)
 def niche_reports(
-    h, sent_h, x, sent_up, reported_at, alive, load, step, delta2, refresh_every, fair, bounds,
+    h, sent_h, x, sent_up, reported_at, alive, load, send, step, delta2, refresh_every, fair,
+    bounds,
 ):  # fmt: skip
     """Version 2's reports to command's centre: every living cell whose niche moved by
     more than ``delta`` since it last reported it, or whose report is due a refresh,
     reports (``sent_h``, ``sent_up`` and, under the fair network, ``reported_at`` updated,
-    one on its load); a departed cell's refresh timer still turns, as in the numpy code.
-    Returns the mask of reporting cells."""
-    count, d = bounds.size - 1, h.shape[1]
-    send = np.zeros(h.shape[0], dtype=np.bool_)
+    one on its load, True in ``send``); a departed cell's refresh timer still turns, as
+    in the numpy code. Returns how many report."""
+    count = bounds.size - 1
+    sent = np.zeros(count, dtype=np.int64)
     for c in prange(count):
-        for i in range(bounds[c], bounds[c + 1]):
-            dist = 0.0
-            for k in range(d):
-                v = h[i, k] - sent_h[i, k]
-                dist += v * v
-            due = step - reported_at[i] >= refresh_every
-            if due or dist > delta2:
-                if fair:
-                    reported_at[i] = step
-                if alive[i]:
-                    send[i] = True
-                    load[i] += 1
-                    for k in range(d):
-                        sent_h[i, k] = h[i, k]
-                        sent_up[i, k] = x[i, k]
-    return send
+        sent[c] = reports_block(
+            h, sent_h, x, sent_up, reported_at, alive, load, send, step, delta2,
+            refresh_every, fair, bounds[c], bounds[c + 1],
+        )  # fmt: skip
+    return sent.sum()
+
+
+@njit(cache=True)
+def reports_block(
+    h, sent_h, x, sent_up, reported_at, alive, load, send, step, delta2, refresh_every, fair,
+    start, stop,
+):  # fmt: skip
+    """:func:`niche_reports` over rows ``start`` to ``stop``, on one core."""
+    d = h.shape[1]
+    sent = 0
+    for i in range(start, stop):
+        dist = 0.0
+        for k in range(d):
+            v = h[i, k] - sent_h[i, k]
+            dist += v * v
+        due = step - reported_at[i] >= refresh_every
+        if due or dist > delta2:
+            if fair:
+                reported_at[i] = step
+            if alive[i]:
+                send[i] = True
+                sent += 1
+                load[i] += 1
+                for k in range(d):
+                    sent_h[i, k] = h[i, k]
+                    sent_up[i, k] = x[i, k]
+    return sent
 
 
 @njit(cache=True, parallel=True)
-def living_mean(values, alive, bounds):
-    """The mean of ``values`` over the living rows (0 if none), block by block."""
+def living_sum(values, alive, bounds):
+    """The sum of ``values`` over the living rows, and their count, block by block."""
     count = bounds.size - 1
     sums = np.zeros(count)
     livings = np.zeros(count, dtype=np.int64)
     for c in prange(count):
-        for i in range(bounds[c], bounds[c + 1]):
-            if alive[i]:
-                sums[c] += values[i]
-                livings[c] += 1
+        sums[c], livings[c] = living_sum_block(values, alive, bounds[c], bounds[c + 1])
     total = 0.0
     for c in range(count):
         total += sums[c]
-    living = livings.sum()
-    return total / living if living else 0.0
+    return total, livings.sum()
+
+
+@njit(cache=True)
+def living_sum_block(values, alive, start, stop):
+    """:func:`living_sum` over rows ``start`` to ``stop``, on one core."""
+    total = 0.0
+    living = 0
+    for i in range(start, stop):
+        if alive[i]:
+            total += values[i]
+            living += 1
+    return total, living

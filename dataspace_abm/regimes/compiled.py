@@ -1,14 +1,14 @@
 """The default engine's `command` and `autonomous`: their cells, their measures and
-command's centre in compiled kernels, wherever the cells make two blocks or more; and the
-per-step summary every compiled regime shares (``CompiledCells``).
+command's centre in compiled kernels from ``COMPILED_FROM`` cells on; and the per-step
+summary every compiled regime shares (``CompiledCells``).
 
-Below two blocks (131,072 cells) these regimes run their numpy code unchanged: numpy's
+Below ``COMPILED_FROM`` cells these regimes run their numpy code unchanged: numpy's
 pairwise sums round differently from a kernel's sequential ones, and the recorded runs of
-small models (tests/golden, every batch) keep numpy's rounding; small models also never
-start numba's threading layer, which a forked batch process must not inherit. Above it
-the kernels run block by block on every core (``landscape_kernels.blocks``), with the
-same numbers for any number of threads; the numpy engine stays the reference, and the
-tests hold the two together to 1e-9.
+small models (tests/golden, the seminar's) keep numpy's rounding. From it on the kernels
+run on one core for one block and block by block on every core from two blocks
+(``landscape_kernels.blocks``, 131,072 cells) on, with the same numbers for any number of
+threads; a model of one block never starts numba's threading layer. The numpy engine
+stays the reference, and the tests hold the two together to 1e-9.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .base import Regime, StepInputs
 from .command import Command
 
 NEVER = np.iinfo(np.int64).max  # version 1's protocol never refreshes
+COMPILED_FROM = 4096  # cells from which command, flat and autonomous take their kernels
 
 
 class CompiledCells(Regime):
@@ -44,10 +45,10 @@ class CompiledCells(Regime):
 
     def compiled(self, level: int, rows: slice) -> bool:
         """Whether a call for ``rows`` of ``level`` takes the kernels: the whole cell
-        level, in two blocks or more (or always, for landscape)."""
+        level, of ``COMPILED_FROM`` cells or more (or always, for landscape)."""
         n = self.state.levels[0].n
         whole = level == 0 and rows.start == 0 and rows.stop == n
-        return whole and (self.always or self.blocks.size > 2)
+        return whole and (self.always or n >= COMPILED_FROM)
 
     def summary_landscape(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The cells' (well centre, well precision, tilt, time it rests on) as their free
@@ -96,12 +97,16 @@ class CompiledCells(Regime):
         s, g, draws = self.state, self.g, inputs.draws
         cells = s.levels[0]
         process = draws.get("process", K.NONE_FLOAT)
-        action, living = C.filter_toward(
+        args = (
             cells.x, cells.mu, cells.var, cells.o, s.a, cells.pref,
             K.NONE_FLOAT if source is None else source, s.h, s.pi_h, draws["noise"][0],
             process, cells.alive, inputs.noise_sd, g.filter_q, g.sensing_var, g.k_a,
-            g.a_max, g.drift, g.process_noise, g.x_min, g.x_max, source is None, self.blocks,
+            g.a_max, g.drift, g.process_noise, g.x_min, g.x_max, source is None,
         )  # fmt: skip
+        has_process = (process.shape[0] == cells.n,)
+        action, living = K.on_cores(
+            C.filter_toward, C.filter_toward_block, args, self.blocks, has_process
+        )
         s.add("e_action", g.c_act * action)
         s.add("e_inference", g.c_inf * living)
 
@@ -157,15 +162,17 @@ class CompiledCommand(CompiledCells, Command):
         if np.isfinite(lo) or np.isfinite(hi):  # the optimum may sit at a bound
             shift = eq.bounded_shift(e.view_h, s.pi_h, inputs.target, alive, lo, hi)
         else:
-            sum_h, sum_inv = C.view_moments(e.view_h, s.pi_h, alive, self.blocks)
+            moments = (e.view_h, s.pi_h, alive)
+            sum_h, sum_inv = K.on_cores(C.view_moments, C.view_moments_block, moments, self.blocks)
             n = max(float(np.count_nonzero(alive)), 1.0)
             shift = (inputs.target - sum_h / n) / max(sum_inv / n, 1e-300)
         refresh = self.network.refresh_every if self.network.fair else NEVER
-        total, living, pending = C.plan_orders(
+        args = (
             e.view_h, s.pi_h, shift, max(lo, -1e300), min(hi, 1e300), e.setpoint,
             e.sent_order, self.ordered_at, e.pending_out, alive, inputs.step,
-            self.g.delta * self.g.delta, refresh, self.blocks,
+            self.g.delta * self.g.delta, refresh,
         )  # fmt: skip
+        total, living, pending = K.on_cores(C.plan_orders, C.plan_block, args, self.blocks)
         if pending > self.capacity:
             e.sending = eq.oldest_first(e.pending_out, self.capacity)
         else:
@@ -180,14 +187,18 @@ class CompiledCommand(CompiledCells, Command):
             return super().reporting(rows, inputs)
         s, e, net = self.state, self.arrays, self.network
         cells = s.levels[0]
-        send = C.niche_reports(
+        send = np.zeros(cells.n, dtype=bool)
+        args = (
             s.h, e.sent_h, cells.x, cells.sent_up, self.reported_at[0], cells.alive,
-            cells.load, inputs.step, self.g.delta * self.g.delta,
-            net.refresh_every if net.fair else NEVER, net.fair, self.blocks,
+            cells.load, send, inputs.step, self.g.delta * self.g.delta,
+            net.refresh_every if net.fair else NEVER, net.fair,
         )  # fmt: skip
+        K.on_cores(C.niche_reports, C.reports_block, args, self.blocks)
         return np.flatnonzero(send)
 
     def view_seen(self, alive: np.ndarray) -> float:
         if not self.compiled(0, slice(0, alive.size)):
             return super().view_seen(alive)
-        return C.living_mean(self.arrays.view_time, alive, self.blocks)
+        args = (self.arrays.view_time, alive)
+        total, living = K.on_cores(C.living_sum, C.living_sum_block, args, self.blocks)
+        return total / living if living else 0.0

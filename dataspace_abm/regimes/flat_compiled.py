@@ -1,7 +1,8 @@
 """The flat regime with its cells in compiled kernels (the default engine), version 2.
 
 The kernels (``flat_kernels``) run only for a whole cell level of two blocks or more
-(``landscape_kernels.blocks``: 131,072 cells and up) under the filter rule, when a
+(``compiled.COMPILED_FROM`` cells and up; on every core from two blocks,
+``landscape_kernels.blocks``) under the filter rule, when a
 one-hop message may be written straight into its mailbox (``Network.direct(1)``: version
 1's protocol, or the fair network with no capacity and ``hop_latency`` at most 1). Then
 the delay line would deliver the gossip at ``deliver(t + 1)``, after every phase of the
@@ -49,8 +50,7 @@ class CompiledFlat(CompiledCells, Flat):
 
     def _fast(self, level: int, rows: slice) -> bool:
         """Whether a phase call takes the kernels (see the module's docstring)."""
-        whole = level == 0 and rows.start == 0 and rows.stop == self.state.levels[0].n
-        return whole and self.g.filter and self.network.direct(1) and self.blocks.size > 2
+        return self.compiled(level, rows) and self.g.filter and self.network.direct(1)
 
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if not self._fast(level, rows):
@@ -59,15 +59,16 @@ class CompiledFlat(CompiledCells, Flat):
         cells = s.levels[0]
         process = draws.get("process", K.NONE_FLOAT)
         target = np.ascontiguousarray(inputs.target, dtype=np.float64)
-        action, living = F.price_step(
+        args = (
             gr.in_starts, gr.in_ends, self.living_links()[0], e.recv_m, e.recv_b, e.recv_t,
             e.held_m, e.held_b, e.m, e.b, e.t, e.upstream, e.gateway, target, g.delta,
             self.price_delta, *self.still, self.price_gain,
             cells.x, cells.mu, cells.var, cells.o, s.a, cells.pref, cells.eta, cells.pi_eta,
             cells.tilt, s.h, s.pi_h, draws["noise"][0], process, cells.alive,
             inputs.noise_sd, g.filter_q, g.sensing_var, g.k_a, g.a_max, g.drift,
-            g.process_noise, g.x_min, g.x_max, self.blocks,
+            g.process_noise, g.x_min, g.x_max,
         )  # fmt: skip
+        action, living = K.on_cores(F.price_step, F.price_block, args, self.blocks)
         s.add("e_action", g.c_act * action)
         s.add("e_inference", g.c_inf * living)
         self.compiled_calls += 1
@@ -90,34 +91,37 @@ class CompiledFlat(CompiledCells, Flat):
         if not self._fast(level, rows):
             return super().send(level, rows, inputs)
         e, gr, net, cells = self.arrays, self.graph, self.network, self.state.levels[0]
-        sent = F.gossip_senders(
+        args = (
             e.m, e.t, e.b, e.sent_m, e.sent_t, e.sent_b, e.held_m, e.held_b,
             self.gossiped_at, cells.alive, self.living_links()[1], cells.load, self.outbox,
             self.g.delta * self.g.delta, self.price_delta * self.price_delta,
-            inputs.step, net.fair, net.refresh_every if net.fair else NEVER, self.blocks,
+            inputs.step, net.fair, net.refresh_every if net.fair else NEVER,
         )  # fmt: skip
+        sent = K.on_cores(F.gossip_senders, F.senders_block, args, self.blocks)
         self.count(int(sent), self.bits_gossip, 1, "lateral")
         lost = self.lost(inputs, "lost_edge")
         now = float(inputs.step)
-        age, living = F.gossip_receivers(
+        args = (
             gr.in_starts, gr.in_ends, gr.src, self.outbox,
             K.NONE_BOOL if lost is None else lost, cells.alive, e.recv_m, e.recv_t, e.recv_b,
-            e.recv_time, cells.load, now, self.blocks,
+            e.recv_time, cells.load, now,
         )  # fmt: skip
+        age, living = K.on_cores(F.gossip_receivers, F.receivers_block, args, self.blocks)
         # the measure of this step, taken on the way (deliver(t + 1) moves nothing here)
         self._age = (inputs.step, age, living)
         self.compiled_calls += 1
         return None
 
     def information_age(self, t: int) -> float:
-        if self.blocks.size <= 2:  # one block: numpy's pairwise mean, as recorded
+        if not self._fast(0, slice(0, self.state.levels[0].n)):  # numpy's, as recorded
             return super().information_age(t)
         if self._age is not None and self._age[0] == t:  # taken by this step's send
             _, total, living = self._age
             return float(total / living) if living else np.nan
         gr = self.graph
-        total, living = F.information_age(
+        args = (
             gr.in_starts, gr.in_ends, self.arrays.recv_time, self.state.levels[0].alive,
-            float(t), self.blocks,
+            float(t),
         )  # fmt: skip
+        total, living = K.on_cores(F.information_age, F.age_block, args, self.blocks)
         return float(total / living) if living else np.nan

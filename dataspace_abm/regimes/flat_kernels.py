@@ -378,21 +378,29 @@ def information_age(in_starts, in_ends, recv_time, alive, now, bounds):
     sums = np.zeros(count)
     livings = np.zeros(count, dtype=np.int64)
     for c in prange(count):
-        total = 0.0
-        living = 0
-        for i in range(bounds[c], bounds[c + 1]):
-            if not alive[i]:
-                continue
-            age = 0.0
-            for e in range(in_starts[i], in_ends[i]):
-                age += now - recv_time[e]
-            total += age / max(in_ends[i] - in_starts[i], 1)
-            living += 1
-        sums[c], livings[c] = total, living
+        sums[c], livings[c] = age_block(
+            in_starts, in_ends, recv_time, alive, now, bounds[c], bounds[c + 1]
+        )
     total = 0.0
     for c in range(count):
         total += sums[c]
     return total, livings.sum()
+
+
+@njit(cache=True)
+def age_block(in_starts, in_ends, recv_time, alive, now, start, stop):
+    """:func:`information_age` over cells ``start`` to ``stop``, on one core."""
+    total = 0.0
+    living = 0
+    for i in range(start, stop):
+        if not alive[i]:
+            continue
+        age = 0.0
+        for e in range(in_starts[i], in_ends[i]):
+            age += now - recv_time[e]
+        total += age / max(in_ends[i] - in_starts[i], 1)
+        living += 1
+    return total, living
 
 
 @njit(cache=True)

@@ -91,8 +91,7 @@ BLOCKED = dict(  # 133,120 cells: the cells run in two blocks, their noise in tw
 
 @pytest.mark.parametrize(
     ("mode", "network"),
-    [(m, "fair") for m in ("landscape", "command", "flat", "autonomous")]
-    + [("command", "v1")],
+    [(m, "fair") for m in ("landscape", "command", "flat", "autonomous")] + [("command", "v1")],
 )
 def test_blocks_on_every_core_give_the_numpy_engines_run(mode, network):
     """Past two blocks of cells the kernels run block by block on every core and the noise
@@ -149,24 +148,58 @@ def test_every_regime_writes_the_same_parquet_with_one_thread_or_two(tmp_path):
         assert one == two, mode
 
 
+ONE_BLOCK = dict(  # 5,120 cells: the kernels on one core (COMPILED_FROM is 4,096)
+    n_organizations=4, organs_per_organization=8, cells_per_organ=160, p_loss=0.1,
+    remove_at=6, remove_level="organ", niche="daily",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["command", "flat", "autonomous"])
+def test_one_block_of_kernels_gives_the_numpy_engines_run(mode):
+    vec = HolarchyModel(rng=4, mode=mode, **ONE_BLOCK)
+    ref = HolarchyModel(rng=4, mode=mode, engine="numpy", **ONE_BLOCK)
+    pd.testing.assert_frame_equal(vec.run(12), ref.run(12), check_exact=False, rtol=1e-9, atol=1e-9)
+    for level_a, level_b in zip(vec.state.levels, ref.state.levels, strict=True):
+        np.testing.assert_allclose(level_a.x, level_b.x, rtol=1e-9, atol=1e-9)
+
+
 @pytest.mark.parametrize("mode", ["command", "autonomous"])
-def test_the_kernels_run_from_two_blocks_of_cells_on(mode, monkeypatch):
-    """Above two blocks the cells, the summary and command's plan take the kernels; below,
-    numpy's code runs as it ran for the recorded tables (tests/test_golden.py)."""
+def test_the_kernels_run_from_compiled_from_cells_on(mode, monkeypatch):
+    """From COMPILED_FROM cells on the cells, the summary and command's plan take the
+    kernels (on one core for one block); below, numpy's code runs as it ran for the
+    recorded tables (tests/test_golden.py)."""
     from dataspace_abm.regimes import cell_kernels, landscape_kernels
+    from dataspace_abm.regimes.compiled import COMPILED_FROM
 
     calls = []
     for module, name in [
-        (cell_kernels, "filter_toward"),
-        (cell_kernels, "plan_orders"),
-        (landscape_kernels, "cells_summary"),
+        (cell_kernels, "filter_toward_block"),
+        (cell_kernels, "plan_block"),
+        (landscape_kernels, "summary_block"),
     ]:
         kernel = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
-    HolarchyModel(rng=4, mode=mode, n_organizations=2, cells_per_organ=50).run(3)
+    small = HolarchyModel(rng=4, mode=mode, n_organizations=2, cells_per_organ=50)
+    assert small.holarchy.n_cells < COMPILED_FROM <= ONE_BLOCK["n_organizations"] * 8 * 160
+    small.run(3)
     assert calls == []
-    HolarchyModel(rng=4, mode=mode, **BLOCKED).run(3)
-    expected = {"filter_toward", "cells_summary"} | (
-        {"plan_orders"} if mode == "command" else set()
+    HolarchyModel(rng=4, mode=mode, **ONE_BLOCK).run(3)
+    expected = {"filter_toward_block", "summary_block"}
+    assert set(calls) == expected | ({"plan_block"} if mode == "command" else set())
+
+
+def test_one_block_never_starts_the_threading_layer():
+    """A model of one block runs its kernels on this thread alone: a process that forks
+    after it (or runs it in a worker beside others) has no thread pool to inherit."""
+    code = (
+        "import numba\n"
+        "from dataspace_abm import HolarchyModel\n"
+        "for mode in ('landscape', 'command', 'flat', 'autonomous'):\n"
+        f"    HolarchyModel(rng=1, mode=mode, **{ONE_BLOCK!r}).run(8)\n"
+        "try:\n"
+        "    print(numba.threading_layer())\n"
+        "except ValueError:\n"
+        "    print('none')\n"
     )
-    assert set(calls) == expected
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "none"

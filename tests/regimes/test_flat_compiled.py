@@ -1,9 +1,9 @@
 """The flat regime's compiled kernels (``regimes/flat_compiled.py``) against numpy's.
 
-At two blocks of cells or more (133,120 cells here, as ``BLOCKED`` in
-tests/core/test_engines.py) version 2's cells and their gossip run in compiled kernels;
-the numpy engine is the reference. Below, and whenever a message may not be written
-straight into its mailbox, the numpy code runs unchanged.
+From ``COMPILED_FROM`` cells on (on every core at two blocks, 133,120 cells here, as
+``BLOCKED`` in tests/core/test_engines.py) version 2's cells and their gossip run in
+compiled kernels; the numpy engine is the reference. Below, and whenever a message may
+not be written straight into its mailbox, the numpy code runs unchanged.
 """
 
 import numba
@@ -87,7 +87,8 @@ def test_one_thread_or_two_give_the_same_numbers():
 
 
 def test_a_small_model_runs_numpy_exactly():
-    """One block: numpy's code and sums (the recorded golden tables compare exactly)."""
+    """Below COMPILED_FROM cells: numpy's code and sums (the recorded golden tables compare
+    exactly)."""
     vec = HolarchyModel(rng=2, mode="flat", p_loss=0.1, remove_at=5)
     ref = HolarchyModel(rng=2, mode="flat", p_loss=0.1, remove_at=5, engine="numpy")
     a, b = vec.run(15), ref.run(15)
