@@ -109,3 +109,19 @@ def is_connected(n: int, edges: np.ndarray) -> bool:
     matrix = coo_matrix((ones, (edges[:, 0], edges[:, 1])), shape=(n, n))
     count, _ = connected_components(matrix, directed=False)
     return count == 1
+
+
+@njit(cache=True)
+def stable_order(keys: np.ndarray, n: int) -> np.ndarray:
+    """The stable argsort of ``keys`` in ``[0, n)``, by counting: two passes, where a
+    comparison sort of 4 x 10^6 edges takes a quarter of a second."""
+    starts = np.zeros(n + 1, dtype=np.int64)
+    for k in keys:
+        starts[k + 1] += 1
+    for j in range(n):
+        starts[j + 1] += starts[j]
+    order = np.empty(keys.size, dtype=np.int64)
+    for i in range(keys.size):
+        order[starts[keys[i]]] = i
+        starts[keys[i]] += 1
+    return order

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from .graphs import scale_free_edges, small_world_edges
+from .graphs import scale_free_edges, small_world_edges, stable_order
 
 LEVELS = ("cell", "organ", "organization", "society")
 
@@ -149,11 +149,16 @@ def lateral_edges(edges: np.ndarray, n: int, graph: nx.Graph | None = None) -> L
     """Undirected ``edges`` (E, 2) as directed edges sorted by receiver, with weights."""
     src = np.concatenate([edges[:, 0], edges[:, 1]])
     dst = np.concatenate([edges[:, 1], edges[:, 0]])
-    order = np.lexsort((src, dst))
+    if n >= FAST_FROM:  # by receiver, then sender: two counting sorts (the same order)
+        first = stable_order(src, n)
+        src, dst = src[first], dst[first]
+        order = stable_order(dst, n)
+    else:  # a small graph never loads the compiled code
+        order = np.lexsort((src, dst))
     src, dst = src[order], dst[order]
     deg = np.bincount(dst, minlength=n)
     in_starts = np.concatenate([[0], np.cumsum(deg)[:-1]])
-    by_src = np.argsort(src, kind="stable")
+    by_src = stable_order(src, n) if n >= FAST_FROM else np.argsort(src, kind="stable")
     out_starts = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
     weight = 1.0 / (1.0 + np.maximum(deg[src], deg[dst]))
     return LateralGraph(src, dst, in_starts, in_starts + deg, by_src, out_starts, weight, graph)

@@ -9,6 +9,8 @@ mean clustering within 0.015 (its sd over seeds is about 0.003 for the small wor
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataspace_abm.core.graphs import is_connected, scale_free_edges, small_world_edges
 from dataspace_abm.core.structure import FAST_FROM, build_lateral_graph
@@ -84,3 +86,12 @@ def test_large_flat_graphs_are_drawn_fast_and_still_give_networkx_on_request():
     assert sorted(lateral.dst[sent].tolist()) == sorted(graph.neighbors(i))
     small = build_lateral_graph(500, "scale_free", 4, 0.1, seed=3)
     assert small.nx_graph is not None  # networkx's own below the threshold
+
+
+@settings(max_examples=100, deadline=None)
+@given(keys=st.lists(st.integers(0, 9), max_size=60))
+def test_stable_order_is_a_stable_argsort(keys):
+    from dataspace_abm.core.graphs import stable_order
+
+    array = np.array(keys, dtype=np.int64)
+    np.testing.assert_array_equal(stable_order(array, 10), np.argsort(array, kind="stable"))
