@@ -52,6 +52,9 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
         assert np.isclose(row["cell_steps_per_s"], row["cells"] / row["step_s"])
     assert rows[0]["speedup_over_agents"] > 0 and "speedup_over_agents" not in rows[5]
     assert rows[0]["speedup_over_mesa"] > 0 and rows[5]["speedup_over_mesa"] > 0
+    # without its measures the default engine is faster still, on the same peer's time
+    for row in (rows[0], rows[5]):
+        assert row["speedup_over_mesa_without_measures"] >= row["speedup_over_mesa"]
     assert "speedup_over_mesa" not in rows[3]  # the peer is the landscape rule only
     assert rows[0]["bandwidth_share"] > 0 and rows[3]["bandwidth_share"] is None
     assert "mesa-frames" in result["peers_not_run"]
