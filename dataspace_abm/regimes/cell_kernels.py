@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .landscape_kernels import act_within_bounds, sense_and_estimate
+
 
 @njit(cache=True, parallel=True)
 def filter_toward(
@@ -54,16 +56,11 @@ def filter_toward_block(
         ph = pi_h[i]
         a2 = 0.0
         for k in range(d):
-            ok = x[i, k] + noise_sd * noise[i, k]
-            predicted = mu[i, k] + a[i, k]
-            m = predicted + gain * (ok - predicted)
+            ok, m = sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain)
             p = (ph * h[i, k]) / ph if niche_only else source[i, k]
-            ak = min(max(k_a * (p - m), -a_max), a_max)
-            xk = (x[i, k] + ak) + drift
-            if has_process:
-                xk = xk + process_sd * process[i, k]
-            bounded = min(max(xk, x_min), x_max)
-            ak += bounded - xk  # the move a bound allowed: what the next prediction adds
+            ak, bounded = act_within_bounds(
+                x, process, i, k, p, m, k_a, a_max, drift, process_sd, x_min, x_max, has_process
+            )
             o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, m, p, ak, bounded
             a2 += ak * ak
         var[i] = (1.0 - gain) * var_pred

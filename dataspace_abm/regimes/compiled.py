@@ -50,6 +50,12 @@ class CompiledCells(Regime):
         whole = level == 0 and rows.start == 0 and rows.stop == n
         return whole and (self.always or n >= COMPILED_FROM)
 
+    def pay_cells(self, action: float, living: int) -> None:
+        """The cells' energy of a kernel's step: ``c_act`` per unit of squared action,
+        ``c_inf`` per living cell's inference."""
+        self.state.add("e_action", self.g.c_act * action)
+        self.state.add("e_inference", self.g.c_inf * living)
+
     def summary_landscape(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The cells' (well centre, well precision, tilt, time it rests on) as their free
         energy and information age read them."""
@@ -107,8 +113,7 @@ class CompiledCells(Regime):
         action, living = K.on_cores(
             C.filter_toward, C.filter_toward_block, args, self.blocks, has_process
         )
-        s.add("e_action", g.c_act * action)
-        s.add("e_inference", g.c_inf * living)
+        self.pay_cells(action, living)
 
 
 class CompiledAutonomous(CompiledCells, Autonomous):

@@ -69,8 +69,7 @@ class CompiledFlat(CompiledCells, Flat):
             g.process_noise, g.x_min, g.x_max,
         )  # fmt: skip
         action, living = K.on_cores(F.price_step, F.price_block, args, self.blocks)
-        s.add("e_action", g.c_act * action)
-        s.add("e_inference", g.c_inf * living)
+        self.pay_cells(action, living)
         self.compiled_calls += 1
         return None
 

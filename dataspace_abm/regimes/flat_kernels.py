@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .landscape_kernels import act_within_bounds, sense_and_estimate
+
 
 @njit(cache=True, parallel=True)
 def price_step(
@@ -234,16 +236,11 @@ def price_block(
             b[i, k], tilt[i, k] = price, price
             before = mu[i, k]
             # base.filter_cells and _move, as landscape_kernels.filter_block
-            ok = x[i, k] + noise_sd * noise[i, k]
-            predicted = before + a[i, k]
-            mk = predicted + gain * (ok - predicted)
+            ok, mk = sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain)
             p = ((pe * eta[i, k] + price) + ph * h[i, k]) / (pe + ph)
-            ak = min(max(k_a * (p - mk), -a_max), a_max)
-            xk = (x[i, k] + ak) + drift
-            if has_process:
-                xk = xk + process_sd * process[i, k]
-            bounded = min(max(xk, x_min), x_max)
-            ak += bounded - xk  # the move a bound allowed: what the next prediction adds
+            ak, bounded = act_within_bounds(
+                x, process, i, k, p, mk, k_a, a_max, drift, process_sd, x_min, x_max, has_process
+            )
             o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, mk, p, ak, bounded
             a2 += ak * ak
             # dynamic average consensus: an estimate follows its own cell's estimate

@@ -45,16 +45,14 @@ class CompiledLandscape(CompiledCells, Landscape):
             action, living = K.on_cores(
                 K.filter_cells_step, K.filter_block, args, self.blocks, has_process
             )
-            s.add("e_action", g.c_act * action)
-            s.add("e_inference", g.c_inf * living)
+            self.pay_cells(action, living)
             return None
         action, living = K.landscape_cells_step(
             cells.x, cells.mu, cells.o, s.a, cells.eta, cells.pi_eta, s.h, s.pi_h,
             draws["noise"][0], process, cells.alive, inputs.noise_sd, g.pi_o, g.k_mu,
             g.k_a, g.a_max, g.drift, g.process_noise, g.x_min, g.x_max,
         )  # fmt: skip
-        s.add("e_action", g.c_act * action)
-        s.add("e_inference", g.c_inf * living)
+        self.pay_cells(action, living)
 
     def coarse_grain(self, level: int, rows: slice, kids: slice, rel: np.ndarray) -> None:
         lv, cells = self.state.levels[level], self.state.levels[0]

@@ -67,6 +67,28 @@ def landscape_cells_step(
     return action, living
 
 
+@njit(cache=True, inline="always")
+def sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain):
+    """Component ``k`` of row ``i``: the observation and the filtered estimate
+    (``equations.filter_update``): predict ``mu + a``, weigh the observation by ``gain``."""
+    ok = x[i, k] + noise_sd * noise[i, k]
+    predicted = mu[i, k] + a[i, k]
+    return ok, predicted + gain * (ok - predicted)
+
+
+@njit(cache=True, inline="always")
+def act_within_bounds(x, process, i, k, p, m, k_a, a_max, drift, process_sd, lo, hi, noisy):
+    """Component ``k`` of row ``i``: the action toward ``p`` from ``m`` (``act_toward``)
+    and the state it leads to (``base._move``); returns (the move the bounds allowed,
+    the new state)."""
+    ak = min(max(k_a * (p - m), -a_max), a_max)
+    xk = (x[i, k] + ak) + drift
+    if noisy:
+        xk = xk + process_sd * process[i, k]
+    bounded = min(max(xk, lo), hi)
+    return ak + (bounded - xk), bounded  # the move a bound allowed: what the next adds
+
+
 @njit(cache=True, parallel=True)
 def filter_cells_step(
     x, mu, var, o, a, pref, eta, pi_eta, tilt, h, pi_h, noise, process, alive,
@@ -108,16 +130,11 @@ def filter_block(
         pe, ph = pi_eta[i], pi_h[i]
         a2 = 0.0
         for k in range(d):
-            ok = x[i, k] + noise_sd * noise[i, k]
-            predicted = mu[i, k] + a[i, k]
-            m = predicted + gain * (ok - predicted)
+            ok, m = sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain)
             p = ((pe * eta[i, k] + tilt[i, k]) + ph * h[i, k]) / (pe + ph)
-            ak = min(max(k_a * (p - m), -a_max), a_max)
-            xk = (x[i, k] + ak) + drift
-            if has_process:
-                xk = xk + process_sd * process[i, k]
-            bounded = min(max(xk, x_min), x_max)
-            ak += bounded - xk  # the move a bound allowed: what the next prediction adds
+            ak, bounded = act_within_bounds(
+                x, process, i, k, p, m, k_a, a_max, drift, process_sd, x_min, x_max, has_process
+            )
             o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, m, p, ak, bounded
             a2 += ak * ak
         var[i] = (1.0 - gain) * var_pred
