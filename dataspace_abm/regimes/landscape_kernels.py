@@ -67,6 +67,9 @@ def landscape_cells_step(
     return action, living
 
 
+# Inlined into the filter kernels here, in cell_kernels.py and in flat_kernels.py. Numba's
+# cache does not see a change in a function a cached kernel inlines: after changing one of
+# these two, delete the caches (dataspace_abm/regimes/__pycache__/*.nbi, *.nbc).
 @njit(cache=True, inline="always")
 def sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain):
     """Component ``k`` of row ``i``: the observation and the filtered estimate
