@@ -150,6 +150,32 @@ def shared_draws(
     return draws
 
 
+class KeptOptimum:
+    """``equations.central_setpoints`` over niches that change only at known moments: with
+    no bound in the way its means over the niches are kept until the ``key`` given with
+    them changes (the same numbers, two passes fewer a step)."""
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.parts: tuple[np.ndarray, float, np.ndarray] | None = None
+
+    def setpoints(
+        self, key: Any, h: np.ndarray, pi_h: np.ndarray, target: np.ndarray, alive: np.ndarray,
+        lo: float, hi: float,
+    ) -> np.ndarray:  # fmt: skip
+        if not (np.isinf(lo) and np.isinf(hi)) or not alive.any():
+            return eq.central_setpoints(h, pi_h, target, alive, lo, hi)
+        if self.parts is None or self.key != key:
+            w = alive.astype(float)
+            n = max(w.sum(), 1.0)
+            inv = 1.0 / pi_h
+            self.parts = (np.sum(h * w[:, None], axis=0) / n, np.sum(inv * w) / n, inv[:, None])
+            self.key = key
+        mean_h, mean_inv, inv = self.parts
+        shift = (target - mean_h) / max(mean_inv, 1e-300)
+        return h + shift[None, :] * inv
+
+
 class Regime:
     """What every regime shares: sensing, cells' action, upward reports and loss draws."""
 
@@ -171,6 +197,7 @@ class Regime:
         self.p_loss = params["p_loss"]
         # command's centre keeps queues of its own (one report and one order per cell)
         self.network = Network(params, holarchy.sizes, exempt_root=self.name == "command")
+        self.kept_optimum = KeptOptimum()  # the measures' optimum over the niches
         # the step each holon last sent its report up (for repair by refreshing)
         self.reported_at = [np.zeros(n, dtype=np.int64) for n in holarchy.sizes]
         self.report_delta = self._report_thresholds(holarchy)
@@ -359,26 +386,13 @@ class Regime:
         g = self.g
         return (g.x_min if g.x_min > -1e8 else -np.inf, g.x_max if g.x_max < 1e8 else np.inf)
 
-    _optimum_parts: tuple | None = None  # (niche stamp, mean niche, mean 1 / pi_h, 1 / pi_h)
-
     def optimum(self, target: np.ndarray) -> np.ndarray:
-        """The full-information optimum (``equations.central_setpoints``) for ``target``;
-        without bounds in the way its means over the niches are kept until they move (the
-        same numbers, one pass fewer a step)."""
+        """The full-information optimum (``equations.central_setpoints``) for ``target``,
+        its means over the niches kept until they move."""
         s = self.state
-        lo, hi = self.bounds
-        alive = s.levels[0].alive
-        if not (np.isinf(lo) and np.isinf(hi)) or not alive.any():
-            return eq.central_setpoints(s.h, s.pi_h, target, alive, lo, hi)
-        if self._optimum_parts is None or self._optimum_parts[0] != s.niche_stamp:
-            w = alive.astype(float)
-            n = max(w.sum(), 1.0)
-            inv = 1.0 / s.pi_h
-            mean_h, mean_inv = np.sum(s.h * w[:, None], axis=0) / n, np.sum(inv * w) / n
-            self._optimum_parts = (s.niche_stamp, mean_h, mean_inv, inv[:, None])
-        _, mean_h, mean_inv, inv = self._optimum_parts
-        shift = (target - mean_h) / max(mean_inv, 1e-300)
-        return s.h + shift[None, :] * inv
+        return self.kept_optimum.setpoints(
+            s.niche_stamp, s.h, s.pi_h, target, s.levels[0].alive, *self.bounds
+        )
 
     def cell_summary(self, t: int, target: np.ndarray) -> dict[str, Any]:
         """Sums over the living cells for the per-step table (one place, so kernels can fuse):

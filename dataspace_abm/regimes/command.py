@@ -11,7 +11,7 @@ import numpy as np
 from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy
-from .base import Draws, Regime, StepInputs, delivered, index
+from .base import Draws, KeptOptimum, Regime, StepInputs, delivered, index
 
 
 @dataclass
@@ -70,6 +70,7 @@ class Command(Regime):
         self.arrays = CommandArrays.start(state)
         self.hops = len(holarchy.sizes) - 1  # cell to society: through every level
         self.ordered_at = np.zeros(holarchy.n_cells, dtype=np.int64)  # last order sent
+        self.kept_view, self.views_read = KeptOptimum(), 0  # the plan over what it read
 
     def draw(self, rng: np.random.Generator, inputs: StepInputs, lossy: bool) -> Draws:
         """Under the fair network, a loss draw for every hop of every message."""
@@ -129,7 +130,11 @@ class Command(Regime):
         e.view_x[read], e.view_h[read] = e.inbox_x[read], e.inbox_h[read]
         e.view_time[read] = e.inbox_time[read]
         e.pending_in[read] = -1
-        e.setpoint = eq.central_setpoints(e.view_h, s.pi_h, inputs.target, alive, *self.bounds)
+        self.views_read += bool(read.size)  # the niches the centre knows changed
+        key = (s.niche_stamp, self.views_read)
+        e.setpoint = self.kept_view.setpoints(
+            key, e.view_h, s.pi_h, inputs.target, alive, *self.bounds
+        )
         changed = eq.moved(e.setpoint, e.sent_order, self.g.delta)
         if self.network.fair:  # repair: an order not sent for refresh_every steps goes again
             changed |= self.network.due(inputs.step, self.ordered_at)
