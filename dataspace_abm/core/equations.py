@@ -111,7 +111,9 @@ def moved(new: Array, last_sent: Array, delta: float) -> Array:
 def segment_sum(values: Array, starts: Array) -> Array:
     """Sums of consecutive segments of rows beginning at ``starts`` (non-empty segments).
 
-    A sequential sum, the same whether called for one segment or for all of them.
+    numpy's reduceat: in order for short segments, pairwise in its own order from nine rows
+    on (``flat_kernels`` copies that order); the same whether called for one segment or
+    for all of them.
     """
     return np.add.reduceat(values, starts, axis=0)
 
