@@ -33,7 +33,7 @@ class CompiledCells(Regime):
 
     _blocks: np.ndarray | None = None
     _moments: tuple | None = None  # (niche stamp, mean niche, mean 1 / pi_h) of the living
-    always = False  # whether the kernels run at one block too (landscape's recorded runs)
+    always = False  # kernels below COMPILED_FROM cells too (landscape: its runs were recorded so)
     age_from_landscape = True  # the information age: of what the cells' landscape rests on
 
     @property

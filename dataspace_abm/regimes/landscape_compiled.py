@@ -26,7 +26,7 @@ def _whole(level, rows: slice) -> bool:
 class CompiledLandscape(CompiledCells, Landscape):
     """Landscape shaping; cells sense, infer, act and report in fused kernels."""
 
-    always = True  # at one block too: the recorded runs were made with these kernels
+    always = True  # at every size: the recorded runs were made with these kernels
 
     def step(self, level: int, rows: slice, inputs: StepInputs) -> None:
         cells = self.state.levels[0]
