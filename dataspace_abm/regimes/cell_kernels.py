@@ -108,13 +108,12 @@ def plan_orders(
     """Command's centre: every cell's set point ``clip(h + shift / pi_h, lo, hi)`` from the
     niches it has read, and the orders that moved by more than ``delta`` (or are due a
     refresh) queued since ``step``; returns (the living cells' sum of set points, living
-    cells, orders pending)."""
+    cells)."""
     count, d = bounds.size - 1, view_h.shape[1]
     sums = np.zeros((count, d))
     livings = np.zeros(count, dtype=np.int64)
-    pendings = np.zeros(count, dtype=np.int64)
     for c in prange(count):
-        sums[c], livings[c], pendings[c] = plan_block(
+        sums[c], livings[c] = plan_block(
             view_h, pi_h, shift, lo, hi, setpoint, sent_order, ordered_at, pending_out,
             alive, step, delta2, refresh_every, bounds[c], bounds[c + 1],
         )  # fmt: skip
@@ -122,7 +121,7 @@ def plan_orders(
     for c in range(count):
         for k in range(d):
             total[k] += sums[c, k]
-    return total, livings.sum(), pendings.sum()
+    return total, livings.sum()
 
 
 @njit(cache=True)
@@ -134,7 +133,6 @@ def plan_block(
     d = view_h.shape[1]
     total = np.zeros(d)
     living = 0
-    pending = 0
     for i in range(start, stop):
         inv = 1.0 / pi_h[i]
         dist = 0.0
@@ -149,9 +147,7 @@ def plan_block(
                 total[k] += setpoint[i, k]
             if (dist > delta2 or step - ordered_at[i] >= refresh_every) and pending_out[i] < 0:
                 pending_out[i] = step
-        if pending_out[i] >= 0:
-            pending += 1
-    return total, living, pending
+    return total, living
 
 
 @njit(cache=True, parallel=True)

@@ -121,16 +121,31 @@ class Command(Regime):
         belief = s.levels[0].mu[rows] if g.filter else order  # v1: the order is the belief
         return eq.free_energy(o, belief, order, g.pi_o, g.pi_prior, s.h[rows], s.pi_h[rows])
 
-    def plan(self, inputs: StepInputs) -> None:
-        """Society: read at most ``central_capacity`` queued reports, solve, queue orders."""
+    def read_reports(self, inputs: StepInputs) -> None:
+        """Society reads at most ``central_capacity`` queued reports, oldest first (their
+        waits counted), into what it knows of the cells."""
         s, e = self.state, self.arrays
-        alive = s.levels[0].alive
         read = eq.oldest_first(e.pending_in, self.capacity)
-        s.add_waits(inputs.step - e.pending_in[read])  # first in, first out, waits counted
+        s.add_waits(inputs.step - e.pending_in[read])
         e.view_x[read], e.view_h[read] = e.inbox_x[read], e.inbox_h[read]
         e.view_time[read] = e.inbox_time[read]
         e.pending_in[read] = -1
         self.views_read += bool(read.size)  # the niches the centre knows changed
+
+    def queue_orders(self, inputs: StepInputs, living: int) -> None:
+        """The orders that leave this step (at most ``central_capacity``, oldest first,
+        their waits counted), and the centre's cost of handling ``living`` cells."""
+        s, e = self.state, self.arrays
+        e.sending = eq.oldest_first(e.pending_out, self.capacity)
+        s.add_waits(inputs.step - e.pending_out[e.sending])
+        s.add("e_central", self.g.c_central * living)
+        s.add("cells_handled", living)
+
+    def plan(self, inputs: StepInputs) -> None:
+        """Society: read at most ``central_capacity`` queued reports, solve, queue orders."""
+        s, e = self.state, self.arrays
+        alive = s.levels[0].alive
+        self.read_reports(inputs)
         key = (s.niche_stamp, self.views_read)
         e.setpoint = self.kept_view.setpoints(
             key, e.view_h, s.pi_h, inputs.target, alive, *self.bounds
@@ -140,11 +155,7 @@ class Command(Regime):
             changed |= self.network.due(inputs.step, self.ordered_at)
         changed &= alive
         e.pending_out[changed & (e.pending_out < 0)] = inputs.step
-        e.sending = eq.oldest_first(e.pending_out, self.capacity)
-        s.add_waits(inputs.step - e.pending_out[e.sending])
-        n_alive = np.count_nonzero(alive)
-        s.add("e_central", self.g.c_central * n_alive)
-        s.add("cells_handled", n_alive)
+        self.queue_orders(inputs, np.count_nonzero(alive))
         root = s.levels[-1]
         w = alive.astype(float)
         seen = e.setpoint if self.g.filter else e.view_x  # v2 cells report no state

@@ -158,11 +158,7 @@ class CompiledCommand(CompiledCells, Command):
         alive = s.levels[0].alive
         if not (self.g.filter and self.compiled(0, slice(0, alive.size)) and alive.any()):
             return super().plan(inputs)
-        read = eq.oldest_first(e.pending_in, self.capacity)
-        s.add_waits(inputs.step - e.pending_in[read])  # first in, first out, waits counted
-        e.view_x[read], e.view_h[read] = e.inbox_x[read], e.inbox_h[read]
-        e.view_time[read] = e.inbox_time[read]
-        e.pending_in[read] = -1
+        self.read_reports(inputs)
         lo, hi = self.bounds
         if np.isfinite(lo) or np.isfinite(hi):  # the optimum may sit at a bound
             shift = eq.bounded_shift(e.view_h, s.pi_h, inputs.target, alive, lo, hi)
@@ -177,14 +173,8 @@ class CompiledCommand(CompiledCells, Command):
             e.sent_order, self.ordered_at, e.pending_out, alive, inputs.step,
             self.g.delta * self.g.delta, refresh,
         )  # fmt: skip
-        total, living, pending = K.on_cores(C.plan_orders, C.plan_block, args, self.blocks)
-        if pending > self.capacity:
-            e.sending = eq.oldest_first(e.pending_out, self.capacity)
-        else:
-            e.sending = np.flatnonzero(e.pending_out >= 0)
-        s.add_waits(inputs.step - e.pending_out[e.sending])
-        s.add("e_central", self.g.c_central * living)
-        s.add("cells_handled", living)
+        total, living = K.on_cores(C.plan_orders, C.plan_block, args, self.blocks)
+        self.queue_orders(inputs, living)
         s.levels[-1].x[0] = total / max(living, 1)
 
     def reporting(self, rows: slice, inputs: StepInputs) -> np.ndarray:
