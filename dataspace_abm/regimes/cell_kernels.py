@@ -1,6 +1,5 @@
-"""Compiled (numba) kernels for the cells of `command` and `autonomous`, and what
-every compiled regime shares: the version 2 cell step toward a given preferred state and
-command's centre.
+"""Compiled (numba) kernels for command's centre and its cells' reports (the cells' own
+step is ``landscape_kernels.filter_cells_step``, toward their orders).
 
 The same conventions as ``landscape_kernels.py``: the same floating-point operations per
 row as the numpy code, rows in fixed blocks of whole organs (``landscape_kernels.blocks``),
@@ -12,62 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
-
-from .landscape_kernels import act_within_bounds, sense_and_estimate
-
-
-@njit(cache=True, parallel=True)
-def filter_toward(
-    x, mu, var, o, a, pref, source, h, pi_h, noise, process, alive,
-    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, niche_only, bounds,
-):  # fmt: skip
-    """Version 2's cells (``base.filter_cells``) acting toward a preferred state that is
-    ``source`` (command's orders) or, with ``niche_only``, their own niche
-    (``preferred_state(h, 0, 0, h, pi_h)``: autonomous cells), block by block on every
-    core; returns (action energy / c_act, living cells)."""
-    count = bounds.size - 1
-    actions = np.zeros(count)
-    livings = np.zeros(count, dtype=np.int64)
-    has_process = process.shape[0] == x.shape[0]
-    for c in prange(count):
-        actions[c], livings[c] = filter_toward_block(
-            x, mu, var, o, a, pref, source, h, pi_h, noise, process, alive, noise_sd, q, r,
-            k_a, a_max, drift, process_sd, x_min, x_max, niche_only, has_process,
-            bounds[c], bounds[c + 1],
-        )  # fmt: skip
-    action = 0.0
-    for c in range(count):
-        action += actions[c]
-    return action, livings.sum()
-
-
-@njit(cache=True)
-def filter_toward_block(
-    x, mu, var, o, a, pref, source, h, pi_h, noise, process, alive, noise_sd, q, r, k_a,
-    a_max, drift, process_sd, x_min, x_max, niche_only, has_process, start, stop,
-):  # fmt: skip
-    """:func:`filter_toward` over rows ``start`` to ``stop``, on one core."""
-    d = x.shape[1]
-    action = 0.0
-    living = 0
-    for i in range(start, stop):
-        var_pred = var[i] + q
-        gain = var_pred / (var_pred + r)
-        ph = pi_h[i]
-        a2 = 0.0
-        for k in range(d):
-            ok, m = sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain)
-            p = (ph * h[i, k]) / ph if niche_only else source[i, k]
-            ak, bounded = act_within_bounds(
-                x, process, i, k, p, m, k_a, a_max, drift, process_sd, x_min, x_max, has_process
-            )
-            o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, m, p, ak, bounded
-            a2 += ak * ak
-        var[i] = (1.0 - gain) * var_pred
-        if alive[i]:
-            action += a2
-            living += 1
-    return action, living
 
 
 @njit(cache=True, parallel=True)

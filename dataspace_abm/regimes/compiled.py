@@ -98,20 +98,21 @@ class CompiledCells(Regime):
         }
 
     def filter_toward(self, rows: slice, inputs: StepInputs, source: np.ndarray | None) -> None:
-        """The cells' filter rule (``base.filter_cells``) in a kernel, toward ``source``
-        or (None) their own niche."""
+        """The cells' filter rule (``base.filter_cells``) in the landscape kernel, toward
+        ``source`` or (None) their own niche."""
         s, g, draws = self.state, self.g, inputs.draws
         cells = s.levels[0]
         process = draws.get("process", K.NONE_FLOAT)
         args = (
             cells.x, cells.mu, cells.var, cells.o, s.a, cells.pref,
-            K.NONE_FLOAT if source is None else source, s.h, s.pi_h, draws["noise"][0],
-            process, cells.alive, inputs.noise_sd, g.filter_q, g.sensing_var, g.k_a,
-            g.a_max, g.drift, g.process_noise, g.x_min, g.x_max, source is None,
+            cells.eta if source is None else source, cells.pi_eta, cells.tilt, s.h, s.pi_h,
+            draws["noise"][0], process, cells.alive, inputs.noise_sd, g.filter_q,
+            g.sensing_var, g.k_a, g.a_max, g.drift, g.process_noise, g.x_min, g.x_max,
+            K.NICHE if source is None else K.GIVEN,
         )  # fmt: skip
         has_process = (process.shape[0] == cells.n,)
         action, living = K.on_cores(
-            C.filter_toward, C.filter_toward_block, args, self.blocks, has_process
+            K.filter_cells_step, K.filter_block, args, self.blocks, has_process
         )
         self.pay_cells(action, living)
 

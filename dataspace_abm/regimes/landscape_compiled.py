@@ -39,7 +39,7 @@ class CompiledLandscape(CompiledCells, Landscape):
                 cells.x, cells.mu, cells.var, cells.o, s.a, cells.pref, cells.eta, cells.pi_eta,
                 cells.tilt, s.h, s.pi_h, draws["noise"][0], process, cells.alive,
                 inputs.noise_sd, g.filter_q, g.sensing_var, g.k_a, g.a_max, g.drift,
-                g.process_noise, g.x_min, g.x_max,
+                g.process_noise, g.x_min, g.x_max, K.LANDSCAPE,
             )  # fmt: skip
             has_process = (process.shape[0] == cells.n,)
             action, living = K.on_cores(

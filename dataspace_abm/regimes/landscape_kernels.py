@@ -13,6 +13,8 @@ from numba import njit, prange
 
 from .base import BLOCK_ROWS
 
+LANDSCAPE, GIVEN, NICHE = 0, 1, 2  # what a cell's filter rule acts toward (filter_block)
+
 
 def on_cores(parallel, serial, args: tuple, bounds: np.ndarray, extra: tuple = ()):
     """``parallel(*args, bounds)`` on every core, or, for a single block, ``serial`` on
@@ -95,11 +97,15 @@ def act_within_bounds(x, process, i, k, p, m, k_a, a_max, drift, process_sd, lo,
 @njit(cache=True, parallel=True)
 def filter_cells_step(
     x, mu, var, o, a, pref, eta, pi_eta, tilt, h, pi_h, noise, process, alive,
-    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, bounds,
+    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, toward, bounds,
 ):  # fmt: skip
     """Version 2's cells: sense, filter the estimate, act toward the preferred state from
     it (``equations.filter_update``, ``preferred_state``, ``act_toward`` fused), block by
-    block in parallel (:func:`blocks`); returns (action energy / c_act, living cells)."""
+    block in parallel (:func:`blocks`); returns (action energy / c_act, living cells).
+
+    ``toward`` says what the cells prefer: ``LANDSCAPE`` (their well ``eta, pi_eta``
+    and tilt), ``GIVEN`` (``eta`` itself: command's orders) or ``NICHE`` (their own
+    niche, ``preferred_state(h, 0, 0, h, pi_h)``: autonomous cells)."""
     n, d = x.shape
     count = bounds.size - 1
     actions = np.zeros(count)
@@ -108,7 +114,7 @@ def filter_cells_step(
     for c in prange(count):
         action, living = filter_block(
             x, mu, var, o, a, pref, eta, pi_eta, tilt, h, pi_h, noise, process, alive,
-            noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, has_process,
+            noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, toward, has_process,
             bounds[c], bounds[c + 1],
         )  # fmt: skip
         actions[c], livings[c] = action, living
@@ -121,7 +127,8 @@ def filter_cells_step(
 @njit(cache=True)
 def filter_block(
     x, mu, var, o, a, pref, eta, pi_eta, tilt, h, pi_h, noise, process, alive,
-    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, has_process, start, stop,
+    noise_sd, q, r, k_a, a_max, drift, process_sd, x_min, x_max, toward, has_process,
+    start, stop,
 ):  # fmt: skip
     """:func:`filter_cells_step` over rows ``start`` to ``stop``, on one core."""
     d = x.shape[1]
@@ -134,7 +141,12 @@ def filter_block(
         a2 = 0.0
         for k in range(d):
             ok, m = sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain)
-            p = ((pe * eta[i, k] + tilt[i, k]) + ph * h[i, k]) / (pe + ph)
+            if toward == LANDSCAPE:
+                p = ((pe * eta[i, k] + tilt[i, k]) + ph * h[i, k]) / (pe + ph)
+            elif toward == GIVEN:
+                p = eta[i, k]
+            else:
+                p = (ph * h[i, k]) / ph
             ak, bounded = act_within_bounds(
                 x, process, i, k, p, m, k_a, a_max, drift, process_sd, x_min, x_max, has_process
             )

@@ -173,7 +173,7 @@ def test_the_kernels_run_from_compiled_from_cells_on(mode, monkeypatch):
 
     calls = []
     for module, name in [
-        (cell_kernels, "filter_toward_block"),
+        (landscape_kernels, "filter_block"),
         (cell_kernels, "plan_block"),
         (landscape_kernels, "summary_block"),
     ]:
@@ -184,7 +184,7 @@ def test_the_kernels_run_from_compiled_from_cells_on(mode, monkeypatch):
     small.run(3)
     assert calls == []
     HolarchyModel(rng=4, mode=mode, **ONE_BLOCK).run(3)
-    expected = {"filter_toward_block", "summary_block"}
+    expected = {"filter_block", "summary_block"}
     assert set(calls) == expected | ({"plan_block"} if mode == "command" else set())
 
 
