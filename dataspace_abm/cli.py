@@ -65,8 +65,31 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a model parameter"
     )
+    page = sub.add_parser("page-bench", help="steps a second while Play runs, in chromium")
+    page.add_argument("--sessions", default="1,5", help="browser sessions at once, comma-separated")
+    page.add_argument("--seconds", type=float, default=10.0, help="measuring window per count")
+    page.add_argument("--out", type=Path, default=Path("results/page-bench.json"), help="JSON file")
     add_commands(sub)  # experiment, sensitivity
     return parser
+
+
+def page_bench(args: argparse.Namespace) -> int:
+    """Measure the page's steps a second for each session count; print and write them."""
+    problem = f"--sessions {args.sessions!r}: allowed integers >= 1, comma-separated"
+    try:
+        sessions = [int(s) for s in args.sessions.split(",")]
+    except ValueError:
+        raise UsageError(problem) from None
+    if min(sessions) < 1:
+        raise UsageError(problem)
+    if not args.seconds > 0:
+        raise UsageError(f"--seconds = {args.seconds} is invalid: allowed a number > 0")
+    from .viz import bench as page
+
+    if not Path(page.CHROMIUM).exists():
+        raise UsageError(f"{page.CHROMIUM} is missing: install Debian's chromium (make test does)")
+    page.run(sessions, args.seconds, args.out)
+    return 0
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -219,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("experiment", "sensitivity"):
         return run_experiment(args)
     try:
+        if args.command == "page-bench":
+            return page_bench(args)
         return bench(args) if args.command == "bench" else run(args)
     except (P.ParameterError, UsageError) as exc:
         print(f"dataspace-abm: error: {exc}", file=sys.stderr)

@@ -1,18 +1,13 @@
-"""The model as the page drives it: the controls, and a rejected set that keeps the old model.
+"""The model as the page drives it: the controls and the model built from their values.
 
-Mesa's Reset button builds ``type(model)(**values)``. :class:`VizModel` is a
-:class:`HolarchyModel` that takes the page's values (a seed typed as text, the scenario
-select, the Mesa ``scenario`` object Reset adds) and, when the model refuses them with a
-:class:`ParameterError`, hands back the model already on the page and leaves the message
-with the page's :class:`Keeper` instead of raising.
+:class:`VizModel` is a :class:`HolarchyModel` that takes the page's values (a seed typed
+as text, the scenario select). A set of values the model refuses raises its
+:class:`ParameterError` before anything is built; the page then keeps the model it has.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-
-import solara
 
 from ..core.model import HolarchyModel
 from ..core.params import MODES, PARAMETERS, SCOPES, ParameterError
@@ -33,30 +28,6 @@ PRESET_UNLESS_MOVED = (
 )
 
 
-@dataclass(eq=False)
-class Keeper:
-    """One page's model and the message of its last refused Reset."""
-
-    model: solara.Reactive
-    error: solara.Reactive
-
-
-class _KeepOnRefusal(type(HolarchyModel)):
-    """Metaclass: ``VizModel(keeper=k, ...)`` returns ``k.model.value`` when refused."""
-
-    def __call__(cls, *args: Any, keeper: Keeper | None = None, **kwargs: Any) -> Any:
-        try:
-            model = super().__call__(*args, **kwargs)
-        except ParameterError as exc:
-            if keeper is None or keeper.model.value is None:
-                raise
-            keeper.error.value = f"Not applied, the model kept its settings: {exc}"
-            return keeper.model.value
-        if keeper is not None:
-            keeper.error.value = ""
-        return model
-
-
 def _seed(value: Any) -> int:
     """A seed from the page's text box: a non-negative integer."""
     try:
@@ -68,13 +39,12 @@ def _seed(value: Any) -> int:
     return seed
 
 
-class VizModel(HolarchyModel, metaclass=_KeepOnRefusal):
+class VizModel(HolarchyModel):
     """A :class:`HolarchyModel` built from the page's controls.
 
     Args:
         seed: the random seed, as a number or the text typed on the page.
         scenario_name: the scenario select: ``"default"`` or ``"ai_grid"``.
-        scenario: Mesa's own scenario object, added by Reset; unused.
         **parameters: model parameters, as for :class:`HolarchyModel`.
     """
 
@@ -82,7 +52,6 @@ class VizModel(HolarchyModel, metaclass=_KeepOnRefusal):
         self,
         seed: int | str = 1,
         scenario_name: str = "default",
-        scenario: Any = None,
         **parameters: Any,
     ) -> None:
         if scenario_name not in SCENARIOS:

@@ -19,7 +19,11 @@ OFFLINE_ENV = {
     "SOLARA_ASSETS_PROXY": "true",
     "SOLARA_ASSETS_CDN": NO_CDN,
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
+    "SOLARA_THEME_SHOW_BANNER": "false",  # Solara's badge would cover the views' legends
 }
+# A closed tab's session (its model) is dropped this long after the tab went away; Solara's
+# default of 24 h would keep every student's model of a seminar. Set to override.
+CULL_TIMEOUT = "120s"
 APP = "dataspace_abm.viz.app"
 
 
@@ -32,6 +36,14 @@ def keep_offline() -> None:
     server_settings = sys.modules.get("solara.server.settings")
     if server_settings is not None:
         server_settings.telemetry.mixpanel_enable = False
+        server_settings.theme.show_banner = False
+
+
+def session_count() -> int:
+    """How many sessions (virtual kernels, one a browser tab) the server holds now."""
+    from solara.server import kernel_context
+
+    return len(kernel_context.contexts)
 
 
 def _error(message: str) -> int:
@@ -69,6 +81,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
             "from the internet; install the project with its dependencies"
         )
     os.environ.update(OFFLINE_ENV)  # before Solara reads its settings on import
+    os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
     # served on 127.0.0.1 over http, Solara warns on every page load that it cannot set a
     # samesite=none cookie (only needed when embedded in a https iframe)
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")

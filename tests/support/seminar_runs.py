@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -27,69 +26,11 @@ from typing import Any
 import pandas as pd
 
 from dataspace_abm import cli
-from dataspace_abm.viz.model import CONTROLS, VizModel, initial_values
+from dataspace_abm.viz.model import VizModel
+from dataspace_abm.viz.presets import GUIDE, PARTS, blocks, exercises, page_settings
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "seminar.md"
-PARTS = (  # what every exercise gives, in this order
-    "**Question.**",
-    "**Settings.**",
-    "**What to watch.**",
-    "**Expected observation.**",
-    "**Discussion.**",
-)
-
-
-def exercises(text: str | None = None) -> dict[int, str]:
-    """The guide's exercises: number -> the text of its section."""
-    text = GUIDE.read_text() if text is None else text
-    pieces = re.split(r"^## Exercise (\d+)\b.*$", text, flags=re.M)
-    found = {}
-    for number, body in zip(pieces[1::2], pieces[2::2], strict=True):
-        found[int(number)] = re.split(r"^## ", body, maxsplit=1, flags=re.M)[0]
-    return found
-
-
-def blocks(section: str, language: str) -> list[str]:
-    """The fenced code blocks of one language in a section."""
-    return re.findall(rf"^```{language}\n(.*?)^```", section, flags=re.M | re.S)
-
-
-def _value(name: str, raw: str) -> Any:
-    """The control's value from the guide's text; one a student can set on the page."""
-    spec = CONTROLS[name]
-    if spec["type"] in ("SliderInt", "SliderFloat"):
-        value = int(raw) if spec["type"] == "SliderInt" else float(raw)
-        notches = (value - spec["min"]) / spec["step"]
-        if not spec["min"] <= value <= spec["max"] or abs(notches - round(notches)) > 1e-9:
-            raise ValueError(f"{spec['label']} = {raw} is not a position of its slider")
-        return value
-    if spec["type"] == "Select" and raw not in spec["values"]:
-        raise ValueError(f"{spec['label']} = {raw} is not one of {spec['values']}")
-    return raw
-
-
-def page_settings(section: str) -> dict[str, tuple[dict[str, Any], int]]:
-    """Each ``run X:`` line of a section: the page's values after the changes, and steps."""
-    labels = {spec["label"]: name for name, spec in CONTROLS.items()}
-    runs = {}
-    for block in blocks(section, "text"):
-        for line in block.splitlines():
-            match = re.fullmatch(r"run (\w+): (.+)", line.strip())
-            if not match:
-                continue
-            values, steps = initial_values(), None
-            for item in (part.strip() for part in match.group(2).split(";")):
-                if play := re.fullmatch(r"play to step (\d+)", item):
-                    steps = int(play.group(1))
-                    continue
-                label, raw = (s.strip() for s in item.rsplit(" = ", 1))
-                if label not in labels:
-                    raise KeyError(f"no control labelled {label!r} on the page")
-                values[labels[label]] = _value(labels[label], raw)
-            if steps is None:
-                raise ValueError(f"run {match.group(1)} says no 'play to step N'")
-            runs[match.group(1)] = (values, steps)
-    return runs
+__all__ = ["GUIDE", "PARTS", "blocks", "command_runs", "commands", "exercises", "page_runs"]
+__all__ += ["page_settings"]
 
 
 def _seed() -> str | None:

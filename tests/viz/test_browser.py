@@ -19,69 +19,20 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from dataspace_abm.viz.bench import ARGS, CHROMIUM, SLOW, free_port, start_server, stop_server
+from dataspace_abm.viz.model import VizModel
+from dataspace_abm.viz.presets import presets
+
 LOCAL = {"127.0.0.1", "localhost", "::1"}
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SLOW = 120_000  # ms: two shared cores, a cold server and a cold browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_command(port: int) -> list[str]:
-    script = Path(sys.executable).with_name("dataspace-abm")
-    if script.exists():
-        return [str(script), "viz", "--port", str(port)]
-    return [sys.executable, "-m", "dataspace_abm.cli", "viz", "--port", str(port)]
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    """``dataspace-abm viz`` on ``port``; returns once the page answers."""
-    out = log.open("w")
-    proc = subprocess.Popen(server_command(port), stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + SLOW / 1000
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server stopped (code {proc.returncode}):\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"the server did not answer within {SLOW / 1000:.0f} s:\n{log.read_text()}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def is_local(url: str) -> bool:
@@ -140,6 +91,21 @@ def visit(out: Path) -> dict:
     return seen
 
 
+def _step_is(page, n: int) -> None:
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.dataspace-step span')[1]?.innerText === '{n}'"
+    )
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.locator(".v-select", has_text=label).locator(".v-select__slot").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _levels(page) -> list[str]:
+    return page.locator(".dataspace-landscape-svg .dataspace-level").all_inner_texts()
+
+
 def drive(page, out: Path, expect) -> dict:
     """The visit itself, on a loaded page."""
     step_value = page.locator(".dataspace-step span").nth(1)
@@ -147,7 +113,7 @@ def drive(page, out: Path, expect) -> dict:
     caption = page.locator(".dataspace-landscape-caption")
     landscape = page.locator(".dataspace-landscape-image")
     for part in ("landscape", "holarchy", "timeseries", "summary"):
-        expect(page.locator(f".dataspace-{part} img, .dataspace-{part} span").first).to_be_visible()
+        expect(page.locator(f".dataspace-{part} svg, .dataspace-{part} span").first).to_be_visible()
     expect(step_value).to_have_text("0")
     expect(caption).to_contain_text("step 0:")
     first_caption, first_picture = caption.inner_text(), landscape.screenshot()
@@ -156,25 +122,21 @@ def drive(page, out: Path, expect) -> dict:
         step.click()
         expect(step_value).to_have_text(str(i))
     expect(caption).to_contain_text("step 10:")
-    expect(page.get_by_text("Time: 10.0")).to_be_visible()  # Mesa's own step counter
     picture = landscape.screenshot()
-    for _ in range(60):  # the new image may arrive a moment after the text
-        if picture != first_picture:
-            break
-        time.sleep(0.5)
-        picture = landscape.screenshot()
     page.screenshot(path=str(out / "page-landscape-step-10.png"), full_page=True)
     seen = {
         "caption_before": first_caption,
         "caption_after": caption.inner_text(),
         "landscape_changed": picture != first_picture,
+        "targets": page.locator(".dataspace-landscape-svg .dataspace-target").count(),
     }
-    # switch the control regime, then Reset
-    page.locator(".v-select", has_text="Control regime").locator(".v-select__slot").click()
-    page.get_by_role("option", name="command", exact=True).click()
+    # switch the control regime: the hint asks for Reset, Reset applies it
+    _choose(page, "Control regime", "command")
+    expect(page.locator(".dataspace-changed")).to_contain_text("Control regime")
     page.get_by_role("button", name="Reset", exact=True).click()
     expect(mode_value).to_have_text("command")
     expect(step_value).to_have_text("0")
+    expect(page.locator(".dataspace-changed")).to_have_count(0)
     expect(caption).to_contain_text("command regime")
     # Play until three steps have passed, then pause
     page.get_by_role("button", name="▶", exact=True).click()
@@ -193,7 +155,6 @@ def drive(page, out: Path, expect) -> dict:
     # a seed the model refuses: its message shows and the model on the page stays
     seed = page.get_by_label("Seed")
     seed.fill("twelve")
-    seed.press("Enter")
     page.get_by_role("button", name="Reset", exact=True).click()
     error = page.locator(".dataspace-error")
     expect(error).to_contain_text("'seed'")
@@ -204,6 +165,41 @@ def drive(page, out: Path, expect) -> dict:
     expect(step_value).to_have_text(str(int(played) + 1))  # the kept model still runs
     page.screenshot(path=str(out / "page-refused-seed.png"), full_page=True)
     seen["mode_after"], seen["step_after"] = mode_value.inner_text(), step_value.inner_text()
+    seed.fill("1")
+    # a preset sets every control; run to step 25 stops there; the levels stay
+    _choose(page, "Exercise preset", "Exercise 2, run B")
+    expect(page.get_by_label("Run to step")).to_have_value("400")
+    expect(mode_value).to_have_text("landscape")
+    expect(step_value).to_have_text("0")
+    expect(page.locator(".dataspace-settings")).to_contain_text("well")
+    expect(page.locator(".dataspace-settings")).to_contain_text("π 3")
+    seen["run_to_field"] = page.get_by_label("Run to step").input_value()
+    seen["pi_field"] = page.locator(".dataspace-number-pi_prior input").input_value()
+    levels_start = _levels(page)
+    page.get_by_label("Run to step").fill("25")
+    page.get_by_role("button", name="Run", exact=True).click()
+    _step_is(page, 25)
+    time.sleep(1.5)
+    seen["run_to_stopped_at"] = int(step_value.inner_text())
+    seen["levels_same"] = levels_start == _levels(page) and len(levels_start) > 3
+    # cut organs: the holarchy greys them, a removed organ's landscape says so
+    _choose(page, "Exercise preset", "Exercise 3, run A")
+    expect(page.get_by_label("Run to step")).to_have_value("800")  # the preset's, then ours
+    expect(step_value).to_have_text("0")
+    page.get_by_label("Run to step").fill("401")
+    page.get_by_role("button", name="Run", exact=True).click()
+    _step_is(page, 401)
+    values, _ = presets()["Exercise 3, run A"]
+    model = VizModel(**values)
+    model.run(401)
+    gone = np.flatnonzero(~model.state.levels[1].alive)
+    seen["grey_organs"] = page.locator('.dataspace-node-organ[fill="#ddd"]').count()
+    seen["removed_organs"] = len(gone)
+    page.get_by_label("index (0-15)").fill(str(gone[0]))
+    expect(page.locator(".dataspace-removed")).to_have_count(1)
+    seen["removed_caption"] = caption.inner_text()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.screenshot(path=str(out / "page-1280x720.png"))
     return seen
 
 
@@ -217,6 +213,12 @@ def check(seen: dict) -> None:
     assert "kept" in seen["error"] and "'seed'" in seen["error"]
     assert seen["played"] >= 3, "Play did not advance the model"
     assert (seen["mode_after"], seen["step_after"]) == ("command", str(seen["played"] + 1))
+    assert seen["targets"] == 1
+    assert seen["run_to_field"] == "400" and float(seen["pi_field"]) == 3.0
+    assert seen["run_to_stopped_at"] == 25
+    assert seen["levels_same"], "the contour levels changed within a run"
+    assert seen["grey_organs"] == seen["removed_organs"] == 6
+    assert "removed" in seen["removed_caption"]
     assert "Traceback" not in seen["server_log"], seen["server_log"]
 
 
