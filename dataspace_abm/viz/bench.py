@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -139,12 +140,13 @@ def measure(sessions: int = 1, seconds: float = 10.0, warmup: float = 2.0) -> di
     }
 
 
-def _sessions_held(browser, url: str) -> int:
-    """The count a fresh tab reads on its summary card (that tab included), then closed."""
+def _sessions_held(browser, url: str) -> tuple[int, int]:
+    """The sessions and models a fresh tab reads on its summary card (its own not counted)."""
     page = _open(browser, url)
     words = page.locator(".dataspace-sessions").inner_text()
     page.context.close()
-    return int(words.rsplit(" ", 1)[1]) - 1
+    sessions, models = (int(n) for n in re.findall(r"\d+", words))
+    return sessions - 1, models - 1
 
 
 def release(
@@ -178,10 +180,9 @@ def release(
                 for page in pages:
                     page.context.close()
                 time.sleep(wait)
-                held = _sessions_held(browser, url)
-                rows.append(
-                    {"mb_playing": playing, "mb_after": server_memory(server), "held": held}
-                )
+                held, models = _sessions_held(browser, url)
+                row = {"mb_playing": playing, "mb_after": server_memory(server)}
+                rows.append({**row, "sessions_held": held, "models_in_memory": models})
             browser.close()
     finally:
         stop_server(server)

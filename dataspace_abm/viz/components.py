@@ -24,6 +24,7 @@ from ..core.structure import LEVELS
 from . import views
 from .data import PARTS, grid_summary, landscape, summary
 from .figures import holarchy_figure, landscape_figure, timeseries_figure, to_png
+from .model import MODELS
 from .serve import session_count
 from .session import Session
 
@@ -215,7 +216,7 @@ def summary_html(session: Session) -> str:
         no_cells = "No living cells: the errors are not defined."
         html += _div("dataspace-no-cells", "color:#b00", no_cells)
     html += _div("dataspace-settings", "font-size:13px;margin-top:6px", escape(s["settings"]))
-    sessions = f"sessions on this server: {session_count()}"
+    sessions = f"sessions on this server: {session_count()}; models in memory: {len(MODELS)}"
     return html + _div("dataspace-sessions", "font-size:12px;color:#555", sessions)
 
 

@@ -7,6 +7,7 @@ as text, the scenario select). A set of values the model refuses raises its
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from ..core.model import HolarchyModel
@@ -14,6 +15,7 @@ from ..core.params import MODES, PARAMETERS, SCOPES, ParameterError
 from ..scenarios import SCENARIOS as SCENARIO_RECORDS
 
 SCENARIOS = tuple(SCENARIO_RECORDS)  # the names the scenario select offers
+MODELS: weakref.WeakSet = weakref.WeakSet()  # the page's models still in memory
 # Under ai_grid these sliders keep the scenario's own values (its preset)
 # until a student moves them away from the page's starting value.
 PRESET_UNLESS_MOVED = (
@@ -65,6 +67,7 @@ class VizModel(HolarchyModel):
             parameters["scenario"] = scenario_name
         super().__init__(rng=_seed(seed), **parameters)
         self.scenario_name = scenario_name
+        MODELS.add(self)
 
 
 def _slider(name: str, label: str, lo: float, hi: float, step: float, value=None) -> dict:

@@ -34,3 +34,14 @@ def test_page_bench_refuses_bad_input_in_one_line(argv, needle, capsys):
     assert main(["page-bench", *argv]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_release_reports_memory_sessions_and_models_per_round():
+    need_browser()
+    from dataspace_abm.viz.bench import release
+
+    found = release(sessions=1, seconds=1.0, rounds=1, cull="2s")
+    assert found["sessions"] == 1 and found["cull"] == "2s" and found["mb_before"] > 0
+    ((row,),) = [found["rounds"]]
+    assert set(row) == {"mb_playing", "mb_after", "sessions_held", "models_in_memory"}
+    assert row["sessions_held"] == 0  # the closed tab's session was culled
