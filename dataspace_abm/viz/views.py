@@ -14,11 +14,11 @@ from matplotlib import colors
 from ..core.metrics import holon_free_energy
 from ..core.structure import LEVELS
 from .data import PARTS, Contours, Frame, contours, landscape, plane, tree_layout
+from .figures import COLOUR_BY
 from .session import Session
 from .svg import Canvas, hex_colours, nice_ticks
 
 WELL_MAP, TILT_MAP = "Blues", "RdBu_r"
-COLOUR_BY = ("free energy", "load")
 SERIES = {  # panel: (columns, colours, unit)
     "errors": (
         ("tracking_error", "niche_error", "optimality_gap"),
