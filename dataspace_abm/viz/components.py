@@ -166,13 +166,13 @@ def TimeSeriesView(session: Session, screen: Screen, run: int = 0) -> None:
         )
         with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
             solara.FileDownload(
-                lambda: session.model.table.to_csv(index=False),
+                lambda: session.table.to_csv(index=False),
                 filename="run.csv",
                 label="Time series (CSV)",
                 mime_type="text/csv",
             )
             solara.FileDownload(
-                lambda: to_png(timeseries_figure(session.model.table)),
+                lambda: to_png(timeseries_figure(session.table)),
                 filename="timeseries.png",
                 label="Time series (PNG)",
                 mime_type="image/png",
@@ -185,7 +185,7 @@ def _number(value: float, unit: str = "", digits: int = 4) -> str:
 
 def summary_html(session: Session) -> str:
     """The summary card's rows: label and value in two spans of a ``dataspace-KEY`` row."""
-    s: dict[str, Any] = summary(session.model)
+    s: dict[str, Any] = summary(session.model, session.table)
     rows = [
         ("regime", s["mode"], "mode"),
         ("step", str(s["step"]), "step"),
@@ -203,7 +203,10 @@ def summary_html(session: Session) -> str:
         ),
     ]
     if session.model.p["scenario"] == "ai_grid":
-        rows += [(label, value, key) for label, (value, key) in grid_summary(session.model).items()]
+        rows += [
+            (label, value, key)
+            for label, (value, key) in grid_summary(session.model, session.table).items()
+        ]
     html = "".join(
         _div(
             f"dataspace-{key}",

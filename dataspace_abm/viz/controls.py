@@ -47,13 +47,15 @@ def _control(name: str, draft: solara.Reactive[dict]) -> None:
                     step=spec["step"],
                     on_value=put,
                 )
+            # keyed by its value: a preset or the slider that changes the value gets a fresh
+            # field, where Solara's input could keep showing the text it held before
             field(
                 "",
                 value=cast(value),
                 on_value=lambda v: put(cast(v)),
                 style=NUMBER,
                 classes=[f"dataspace-number-{name}"],
-            )
+            ).key(f"number-{name}-{value}")
     elif kind == "Select":
         solara.Select(spec["label"], values=spec["values"], value=value, on_value=put)
     else:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from ..core import equations as eq
 
@@ -205,10 +206,10 @@ def active_links(model: HolarchyModel, level: int) -> np.ndarray:
     return (child.load > 0) & (above.load[parent] > 0) & child.alive
 
 
-def summary(model: HolarchyModel) -> dict[str, Any]:
+def summary(model: HolarchyModel, table: pd.DataFrame | None = None) -> dict[str, Any]:
     """The run so far: step, errors now (NaN with no living cell), cumulative energy and
     bits, peak load, Landauer floor and the settings line."""
-    m, table = model.metrics, model.table
+    m, table = model.metrics, model.table if table is None else table
     bits = float(m["bits_cumulative"])
     cells = int(m["alive_cells"])
     error = (lambda key: float(m[key])) if cells else (lambda key: float("nan"))
@@ -246,9 +247,11 @@ def settings_line(model: HolarchyModel) -> str:
     return line + f"; seed {getattr(model, '_seed', '?')}"
 
 
-def grid_summary(model: HolarchyModel) -> dict[str, tuple[str, str]]:
+def grid_summary(
+    model: HolarchyModel, table: pd.DataFrame | None = None
+) -> dict[str, tuple[str, str]]:
     """ai_grid's measures for the card: label -> (value as text, CSS key)."""
-    t = model.table
+    t = model.table if table is None else table
     if not len(t):
         return {}
     last = t.iloc[-1]

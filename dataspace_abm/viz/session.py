@@ -38,12 +38,13 @@ class Session:
     model: HolarchyModel
     trails: list[np.ndarray] = field(default_factory=list)  # per level: (TRAIL, n, 2)
     links: list[np.ndarray] = field(default_factory=list)  # per level: (WINDOW, n) bool
-    frames: dict[tuple[int, int, str], Frame] = field(default_factory=dict)
+    frames: dict[tuple[int, int], Frame] = field(default_factory=dict)
     comparison: Comparison | None = None
     filled: int = 0  # steps recorded since the run started (at most TRAIL, WINDOW kept)
     means: list[float] = field(default_factory=list)  # the living cells' mean, first dim
     # Play steps on a thread of its own while Reset or a redraw may come from the page's
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _table: tuple[tuple[int, int], pd.DataFrame] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._start()
@@ -90,16 +91,24 @@ class Session:
         steps = max(min(self.filled, WINDOW), 1)
         return self.links[level].sum(axis=0) / steps
 
-    def frame(self, level: int, row: int, parts: str) -> Frame:
+    def frame(self, level: int, row: int) -> Frame:
         """The landscape's fixed axes and contour levels for this run and holon."""
-        key = (level, row, parts)
+        key = (level, row)
         if key not in self.frames:
             self.frames[key] = frame(self.model, level, row)
         return self.frames[key]
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """The model's per-step table, built once a step: every view of a frame reads it."""
+        key = (id(self.model), self.model.steps)
+        if self._table is None or self._table[0] != key:
+            self._table = (key, self.model.table)
+        return self._table[1]
+
     def keep(self, label: str) -> None:
         """Keep this run's time series to draw beside the runs that follow."""
-        self.comparison = Comparison(label, self.model.table.copy())
+        self.comparison = Comparison(label, self.table.copy())
 
     def forget(self) -> None:
         """Drop the kept run."""

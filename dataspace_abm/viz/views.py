@@ -106,7 +106,7 @@ def landscape_svg(session: Session, level: int, row: int, parts: str = PARTS[0])
     """The landscape holon ``row`` at ``level`` draws, on its run's fixed frame; and a caption."""
     model = session.model
     view = landscape(model, level, row, resolution=2)
-    fr = session.frame(level, row, parts)
+    fr = session.frame(level, row)
     name, child = LEVELS[level], LEVELS[level - 1]
     alive = bool(model.state.levels[level].alive[row])
     c = Canvas(560, 430, fr.xlim, fr.ylim, margin=(56, 28, 150, 40), clip=f"clip-land-{level}")
@@ -300,7 +300,7 @@ def _thin(table: pd.DataFrame) -> pd.DataFrame:
 def timeseries_svg(session: Session) -> str:
     """Errors, energy by kind and bits by direction over the run (energy and bits on a log
     scale, so every kind shows); the kept run's curves dashed beside them."""
-    table = _thin(session.model.table)
+    table = _thin(session.table)
     kept = _thin(session.comparison.table) if session.comparison is not None else None
     last = max(
         int(table["step"].max()) if len(table) else 1,
@@ -363,7 +363,7 @@ def grid_svg(session: Session) -> str:
     """ai_grid over the hours: the fleet's mean power and its target as shares of rated
     power; the renewable supply, what the fleet absorbed of it and the fleet's energy."""
     model = session.model
-    table = model.table
+    table = session.table
     hours_per_step = model.p["step_minutes"] / 60.0
     hours = np.arange(len(session.means)) * hours_per_step
     span = max(float(hours[-1]) if len(hours) else 1.0, 1.0)

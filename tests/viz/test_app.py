@@ -221,9 +221,9 @@ def bar_labels(markup):
 
 def test_the_landscapes_frame_and_levels_are_fixed_for_the_run():
     session = session_of(5, landscape_parts="well", gain=0.0)
-    first, markup = session.frame(1, 0, D.PARTS[0]), V.landscape_svg(session, 1, 0)[0]
+    first, markup = session.frame(1, 0), V.landscape_svg(session, 1, 0)[0]
     session.step(60)
-    assert session.frame(1, 0, D.PARTS[0]) is first  # the same axes and spacing
+    assert session.frame(1, 0) is first  # the same axes and spacing
     later = V.landscape_svg(session, 1, 0)[0]
     assert radii(later) == radii(markup) and len(radii(markup)) == first.bands
     # the circle of level k is where the well 1/2 pi r^2 reaches k * spacing
@@ -238,7 +238,7 @@ def test_the_landscapes_frame_and_levels_are_fixed_for_the_run():
 def test_a_steeper_well_draws_the_same_levels_closer():
     flat = session_of(1, landscape_parts="well", pi_prior=1.0)
     steep = session_of(1, landscape_parts="well", pi_prior=3.0)
-    assert flat.frame(1, 0, D.PARTS[0]) == steep.frame(1, 0, D.PARTS[0])
+    assert flat.frame(1, 0) == steep.frame(1, 0)
     ratio = np.array(radii(V.landscape_svg(flat, 1, 0)[0])) / radii(V.landscape_svg(steep, 1, 0)[0])
     np.testing.assert_allclose(ratio, np.sqrt(3), rtol=0.02)  # r_k = sqrt(2 k spacing / pi)
 
@@ -246,7 +246,7 @@ def test_a_steeper_well_draws_the_same_levels_closer():
 def test_a_tilts_lines_are_parallel_and_spaced_by_the_price():
     session = session_of(60)
     view = D.landscape(session.model, 1, 0)
-    fr = session.frame(1, 0, D.PARTS[0])
+    fr = session.frame(1, 0)
     shape = D.contours(session.model, view, fr, D.PARTS[0])
     assert shape.kind == "tilt"
     offsets, ks = shape.offsets(fr, 2.0)
@@ -263,7 +263,7 @@ def test_a_cells_whole_landscape_is_a_well_round_its_fixed_point(parts):
     """F = 1/2 pi |y - eta|^2 - b.y + 1/2 pi_h |y - h|^2 has its bottom at the fixed point."""
     session = session_of(30, landscape_parts=parts)
     model, view = session.model, D.landscape(session.model, 1, 2)
-    shape = D.contours(model, view, session.frame(1, 2, D.PARTS[1]), D.PARTS[1])
+    shape = D.contours(model, view, session.frame(1, 2), D.PARTS[1])
     cell = int(np.flatnonzero(model.holarchy.parent[0] == 2)[0])
     h, pi_h = model.state.h[cell], model.state.pi_h[cell]
     if parts == "tilt":

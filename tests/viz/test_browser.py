@@ -174,7 +174,9 @@ def drive(page, out: Path, expect) -> dict:
     expect(page.locator(".dataspace-settings")).to_contain_text("well")
     expect(page.locator(".dataspace-settings")).to_contain_text("π 3")
     seen["run_to_field"] = page.get_by_label("Run to step").input_value()
-    seen["pi_field"] = page.locator(".dataspace-number-pi_prior input").input_value()
+    pi_field = page.locator(".dataspace-number-pi_prior input")
+    expect(pi_field).to_have_value("3.0")  # the field may arrive a moment after the card
+    seen["pi_field"] = pi_field.input_value()
     levels_start = _levels(page)
     page.get_by_label("Run to step").fill("25")
     page.get_by_role("button", name="Run", exact=True).click()
