@@ -21,6 +21,35 @@ def changed(draft: dict[str, Any], applied: dict[str, Any]) -> list[str]:
     return [CONTROLS[k]["label"] for k in CONTROLS if str(draft.get(k)) != str(applied.get(k))]
 
 
+@solara.component
+def NumberField(name: str, value: float, cast: Callable[[str], Any], on_value: Callable) -> None:
+    """The number beside a slider: it shows the draft's value and sets it on Enter or blur.
+
+    A text field bound to the draft (not Solara's InputFloat, which keeps the text it
+    parsed last and so went on showing 1.0 after a preset had set 3.0).
+    """
+    error, set_error = solara.use_state("")
+    solara.use_effect(lambda: set_error(""), [value])  # a new value replaces refused text
+
+    def take(text: str) -> None:
+        try:
+            number = cast(text)
+        except (TypeError, ValueError):
+            set_error("not a number")
+            return
+        set_error("")
+        on_value(number)
+
+    solara.InputText(
+        "",
+        value=str(value),
+        on_value=take,
+        error=error or False,
+        style=NUMBER,
+        classes=[f"dataspace-number-{name}"],
+    )
+
+
 def _control(name: str, draft: solara.Reactive[dict]) -> None:
     spec, value = CONTROLS[name], draft.value[name]
 
@@ -31,10 +60,7 @@ def _control(name: str, draft: solara.Reactive[dict]) -> None:
     if kind in ("SliderInt", "SliderFloat"):
         whole = kind == "SliderInt"
         cast = int if whole else float
-        if whole:
-            slider, field = solara.SliderInt, solara.InputInt
-        else:
-            slider, field = solara.SliderFloat, solara.InputFloat
+        slider = solara.SliderInt if whole else solara.SliderFloat
         with solara.Row(
             gap="6px", style={"align-items": "center"}, classes=[f"dataspace-control-{name}"]
         ):
@@ -47,15 +73,7 @@ def _control(name: str, draft: solara.Reactive[dict]) -> None:
                     step=spec["step"],
                     on_value=put,
                 )
-            # keyed by its value: a preset or the slider that changes the value gets a fresh
-            # field, where Solara's input could keep showing the text it held before
-            field(
-                "",
-                value=cast(value),
-                on_value=lambda v: put(cast(v)),
-                style=NUMBER,
-                classes=[f"dataspace-number-{name}"],
-            ).key(f"number-{name}-{value}")
+            NumberField(name, cast(value), cast, put)
     elif kind == "Select":
         solara.Select(spec["label"], values=spec["values"], value=value, on_value=put)
     else:
@@ -116,11 +134,14 @@ def Controls(
             solara.Text(f"kept: {kept} (dashed)", style={"font-size": "12px"})
     with solara.Card("Settings", classes=["dataspace-controls"]):
         pending = changed(draft.value, applied)
-        if pending:
-            solara.Warning(
-                f"Changed: {', '.join(pending)}. Press Reset to apply.",
-                classes=["dataspace-changed"],
-                dense=True,
-            )
+        # a box that is always there: the hint coming and going must not shift the
+        # controls below it, which would rebuild their widgets (and lose a field's focus)
+        with solara.Column(gap="0px", classes=["dataspace-hint"]):
+            if pending:
+                solara.Warning(
+                    f"Changed: {', '.join(pending)}. Press Reset to apply.",
+                    classes=["dataspace-changed"],
+                    dense=True,
+                )
         for name in CONTROLS:
             _control(name, draft)

@@ -456,6 +456,19 @@ def test_page_steps_presets_switches_regime_and_survives_bad_input():
     assert rc.find(v.TextField, label="Run to step").widget.v_model == "400"
     assert "well" in summary_text(box) and "π 3" in summary_text(box)
     assert not with_class(box, "dataspace-changed")
+    # the number beside a slider: Enter sets the draft (and its slider), junk is refused
+    number.v_model = "2.5"
+    number.fire_event("keyup.enter", None)
+    (slider,) = [s for s in rc.find(v.Slider).widgets if s.label == CONTROLS["pi_prior"]["label"]]
+    assert slider.v_model == 2.5 and with_class(box, "dataspace-changed")
+    number.v_model = "steep"
+    number.fire_event("focusout", None)
+    (number,) = with_class(box, "dataspace-number-pi_prior")
+    assert number.error and slider.v_model == 2.5
+    # a value set elsewhere shows in the field, whatever text it held
+    slider.v_model = 1.5
+    (number,) = with_class(box, "dataspace-number-pi_prior")
+    assert number.v_model == "1.5" and not number.error
 
 
 def summary_text(box):
