@@ -12,11 +12,14 @@ second. The model is still a Mesa model, every cell a Mesa agent.
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import solara
-import solara.lab
 
 from ..core.params import ParameterError
 from .components import Screen, Views
@@ -29,6 +32,42 @@ from .session import Session
 keep_offline()
 RATES = (1, 2, 5, 10, 20, 30, 60)  # steps a second Play may run at
 REDRAW = 0.2  # s between redraws while running to a step
+COLLECT = 1.0  # s after a session closed: its widgets are gone by then
+
+
+def _closed_event() -> threading.Event:
+    """Set when this tab's session closes; a fresh event outside a server (tests)."""
+    from solara.server import kernel_context
+
+    if kernel_context.has_current_context():
+        return kernel_context.get_current_context().closed_event
+    return threading.Event()
+
+
+def _collect_when_closed() -> None:
+    """Free a closed tab's model within a second of its session's end. A Mesa model is
+    a cycle (its agents point back at it), which only the cyclic collector frees, and
+    Solara does not run it when a session closes."""
+    from solara.server import kernel_context
+
+    if kernel_context.has_current_context():
+        kernel_context.get_current_context().on_close(_collect_soon)
+
+
+def _collect() -> None:
+    gc.collect()
+    try:  # glibc keeps freed memory in its arenas; hand it back to the system
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _collect_soon() -> None:
+    timer = threading.Timer(COLLECT, _collect)
+    # Solara hands a thread the session it was started in (its patch of Thread keeps it
+    # in ``current_context``); this one must not, or it would keep the closed tab alive
+    timer.current_context = None
+    timer.start()
 
 
 def _start() -> Session:
@@ -55,12 +94,10 @@ def Page() -> None:
         with session.lock:  # not halfway through a step or a Reset
             screen.draw()
 
-    def play() -> None:
+    def play(stop: threading.Event, closed: threading.Event) -> None:
         """Step while playing, at ``rate`` steps a second; run to ``goal`` as fast as it goes."""
-        if not playing.value:
-            return
         last_draw, started = 0.0, time.perf_counter()
-        while playing.value:
+        while not (stop.is_set() or closed.is_set()) and playing.value:
             to_goal = goal.value > session.model.steps
             session.step()
             if goal.value and session.model.steps >= goal.value:
@@ -70,10 +107,22 @@ def Page() -> None:
                 redraw()
                 last_draw = now
             if not to_goal:  # Play's pace
-                time.sleep(max(0.0, 1.0 / rate.value - (time.perf_counter() - started)))
+                stop.wait(max(0.0, 1.0 / rate.value - (time.perf_counter() - started)))
             started = time.perf_counter()
 
-    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+    def player() -> Callable[[], None] | None:
+        # A thread of our own, not solara.lab.use_task: a task made inside a component
+        # registers a kernel-start callback in a module-level list that is never removed,
+        # which kept every closed tab's model alive (measured: docs/performance.md).
+        if not playing.value:
+            return None
+        stop = threading.Event()
+        args = (stop, _closed_event())
+        threading.Thread(target=play, args=args, daemon=True).start()  # inherits the tab
+        return stop.set
+
+    solara.use_effect(player, [playing.value])
+    solara.use_effect(_collect_when_closed, [])
 
     def reset(values: dict[str, Any] | None = None) -> None:
         values = draft.value if values is None else values

@@ -45,3 +45,4 @@ def test_release_reports_memory_sessions_and_models_per_round():
     ((row,),) = [found["rounds"]]
     assert set(row) == {"mb_playing", "mb_after", "sessions_held", "models_in_memory"}
     assert row["sessions_held"] == 0  # the closed tab's session was culled
+    assert row["models_in_memory"] == 0  # and its model freed (it played in a thread)
