@@ -32,6 +32,12 @@ from .session import Session
 keep_offline()
 RATES = (1, 2, 5, 10, 20, 30, 60)  # steps a second Play may run at
 REDRAW = 0.2  # s between redraws while running to a step
+# Solara's sidebar is at least 400 px wide: at 1280x720 the views got two columns of
+# 430 px and 8-11 px text. 320 px holds every control and gives the views 480 px each.
+SIDEBAR = (
+    ".v-navigation-drawer.solara-content-main"
+    " { min-width: 320px !important; max-width: 320px !important; }"
+)
 COLLECT = 1.0  # s after a session closed: its widgets are gone by then
 
 
@@ -170,6 +176,7 @@ def Page() -> None:
         redraw()
 
     solara.Title("dataspace_abm")
+    solara.Style(SIDEBAR)
     with solara.AppBar():
         solara.AppBarTitle("dataspace_abm: a holarchy shaping landscapes")
     with solara.Sidebar():

@@ -14,6 +14,7 @@ import solara
 from .model import CONTROLS
 
 NUMBER = {"max-width": "84px", "min-width": "84px"}
+LABEL = {"font-size": "15px", "color": "rgba(0,0,0,.6)", "line-height": "20px", "margin-top": "6px"}
 
 
 def changed(draft: dict[str, Any], applied: dict[str, Any]) -> list[str]:
@@ -61,19 +62,21 @@ def _control(name: str, draft: solara.Reactive[dict]) -> None:
         whole = kind == "SliderInt"
         cast = int if whole else float
         slider = solara.SliderInt if whole else solara.SliderFloat
-        with solara.Row(
-            gap="6px", style={"align-items": "center"}, classes=[f"dataspace-control-{name}"]
-        ):
-            with solara.Column(style={"flex": "1"}, gap="0px"):
-                slider(
-                    spec["label"],
-                    value=cast(value),
-                    min=spec["min"],
-                    max=spec["max"],
-                    step=spec["step"],
-                    on_value=put,
-                )
-            NumberField(name, cast(value), cast, put)
+        # the label on a line of its own: beside the slider, a long one ("Sensing
+        # precision π_o") squeezed the slider to a dot in the sidebar's 320 px
+        with solara.Column(gap="0px", classes=[f"dataspace-control-{name}"]):
+            solara.Text(spec["label"], style=LABEL)
+            with solara.Row(gap="6px", style={"align-items": "center"}):
+                with solara.Column(style={"flex": "1"}, gap="0px"):
+                    slider(
+                        "",
+                        value=cast(value),
+                        min=spec["min"],
+                        max=spec["max"],
+                        step=spec["step"],
+                        on_value=put,
+                    )
+                NumberField(name, cast(value), cast, put)
     elif kind == "Select":
         solara.Select(spec["label"], values=spec["values"], value=value, on_value=put)
     else:
@@ -123,9 +126,7 @@ def Controls(
                 classes=["dataspace-run-button"],
             )
         if presets:
-            solara.Select(
-                "Exercise preset (docs/seminar.md)", values=presets, value=None, on_value=on_preset
-            )
+            solara.Select("Exercise preset", values=presets, value=None, on_value=on_preset)
         with solara.Row(gap="6px"):
             solara.Button("Keep for comparison", on_click=on_keep, outlined=True, dense=True)
             if kept:

@@ -102,8 +102,8 @@ class Canvas:
     def legend(self, rows: Iterable[tuple[str, str]], x: float, y: float) -> None:
         """A legend at pixel (x, y): a line of colour and its words per (colour, words) row."""
         for i, (colour, words) in enumerate(rows):
-            self.line(x, y + 16 * i, x + 20, y + 16 * i, stroke=colour, stroke_width=2)
-            self.text(x + 24, y + 16 * i + 4, words, size=14)
+            self.line(x, y + 19 * i, x + 20, y + 19 * i, stroke=colour, stroke_width=2)
+            self.text(x + 24, y + 19 * i + 5, words, size=16)
 
     def polyline(
         self, x, y, colour: str, width: float = 1.5, dash: str = "", cls: str = ""
@@ -152,7 +152,7 @@ class Canvas:
             )
 
     def text(
-        self, x: float, y: float, words: str, size: int = 13, anchor: str = "start", **attrs
+        self, x: float, y: float, words: str, size: int = 15, anchor: str = "start", **attrs
     ) -> None:
         """Text at pixel position (x, y)."""
         self.add(
@@ -176,17 +176,17 @@ class Canvas:
         for t in xticks:
             sx, _ = self.px(t, self.ylim[0])
             self.line(sx, top + h, sx, top + h + 4, stroke="#444")
-            self.text(float(sx), top + h + 16, _label(xfmt, t), size=14, anchor="middle")
+            self.text(float(sx), top + h + 16, _label(xfmt, t), size=16, anchor="middle")
         for t in yticks:
             _, sy = self.px(self.xlim[0], t)
             self.line(left - 4, sy, left, sy, stroke="#444")
-            self.text(left - 6, float(sy) + 4, _label(yfmt, t), size=14, anchor="end")
-        self.text(left + w / 2, self.height - 4, xlabel, size=15, anchor="middle")
+            self.text(left - 6, float(sy) + 4, _label(yfmt, t), size=16, anchor="end")
+        self.text(left + w / 2, self.height - 4, xlabel, size=17, anchor="middle")
         self.text(
             12,
             top + h / 2,
             ylabel,
-            size=15,
+            size=17,
             anchor="middle",
             transform=f"rotate(-90 12 {top + h / 2:.1f})",
         )
@@ -204,10 +204,10 @@ class Canvas:
                 x + 18,
                 top + h - i * band + 4,
                 f"{levels[i]:.3g}",
-                size=13,
+                size=15,
                 class_="dataspace-level",
             )
-        self.text(x + 7, top - 8, label, size=14, anchor="middle")
+        self.text(x + 7, top - 14, label, size=16, anchor="middle")
 
     def markup(self, cls: str, title: str = "") -> str:
         """The finished ``<svg>``; scales with its box in the page (viewBox)."""
@@ -219,7 +219,7 @@ class Canvas:
             f' height="{h}"/></clipPath></defs>'
         )
         heading = (
-            f'<text x="{left}" y="15" font-size="16" style="{FONT}">{escape(title)}</text>'
+            f'<text x="{left}" y="18" font-size="18" style="{FONT}">{escape(title)}</text>'
             if title
             else ""
         )

@@ -102,6 +102,11 @@ def _bands_tilt(c: Canvas, fr: Frame, shape: Contours) -> list[str]:
     return fills
 
 
+def landscape_canvas(fr: Frame, level: int) -> Canvas:
+    """The landscape's plot: the frame's axes, room right of it for the bar and legend."""
+    return Canvas(600, 430, fr.xlim, fr.ylim, margin=(60, 56, 200, 44), clip=f"clip-land-{level}")
+
+
 def landscape_svg(session: Session, level: int, row: int, parts: str = PARTS[0]) -> tuple[str, str]:
     """The landscape holon ``row`` at ``level`` draws, on its run's fixed frame; and a caption."""
     model = session.model
@@ -109,7 +114,7 @@ def landscape_svg(session: Session, level: int, row: int, parts: str = PARTS[0])
     fr = session.frame(level, row)
     name, child = LEVELS[level], LEVELS[level - 1]
     alive = bool(model.state.levels[level].alive[row])
-    c = Canvas(560, 430, fr.xlim, fr.ylim, margin=(56, 28, 150, 40), clip=f"clip-land-{level}")
+    c = landscape_canvas(fr, level)
     shape = contours(model, view, fr, parts)
     if shape.kind == "tilt":
         fills = _bands_tilt(c, fr, shape)
@@ -155,7 +160,7 @@ def landscape_svg(session: Session, level: int, row: int, parts: str = PARTS[0])
         )
     ticks = nice_ticks(*fr.xlim), nice_ticks(*fr.ylim)
     c.axes("state, dim 1", "state, dim 2" if view.dims > 1 else "(one dimension)", *ticks)
-    c.colour_bar(levels, fills, "potential", c.width - 140)
+    c.colour_bar(levels, fills, "potential", c.width - 186)
     _legend(c, shape, view.niches is not None)
     removed = "" if alive else " (removed)"
     title = f"{name} {row}{removed}: landscape for its {child}s, step {model.steps}"
@@ -163,7 +168,7 @@ def landscape_svg(session: Session, level: int, row: int, parts: str = PARTS[0])
 
 
 def _legend(c: Canvas, shape: Contours, niches: bool) -> None:
-    x, y = c.width - 92, c.box[1] + 8
+    x, y = c.width - 108, c.box[1] + 8
     rows = [
         ("#fd8d3c", "children"),
         ("#e6550d", "their trails"),
@@ -174,8 +179,8 @@ def _legend(c: Canvas, shape: Contours, niches: bool) -> None:
     if niches:
         rows.append(("#444", "niches (+)"))
     for i, (fill, words) in enumerate(rows):  # a square of colour and its words
-        c.rect(x, y + 18 * i - 9, 10, 10, fill=fill)
-        c.text(x + 14, y + 18 * i, words, size=14)
+        c.rect(x, y + 20 * i - 10, 11, 11, fill=fill)
+        c.text(x + 15, y + 20 * i, words, size=16)
 
 
 def _caption(model, view, shape: Contours, alive: bool) -> str:
@@ -214,7 +219,7 @@ def holarchy_svg(session: Session, colour_by: str = "free energy", lit_above: fl
         330,
         (-0.02, 1.02),
         (-0.9, len(levels) - 0.5),
-        margin=(112, 28, 90, 12),
+        margin=(118, 56, 96, 12),
         clip="clip-tree",
     )
     if colour_by == "load":
@@ -270,13 +275,13 @@ def holarchy_svg(session: Session, colour_by: str = "free energy", lit_above: fl
                 float(sx),
                 float(sy) - sizes[level] - 3,
                 f"{values[level][busiest]:.3g}",
-                size=14,
+                size=16,
                 anchor="middle",
                 font_weight="bold",
             )
     for level in range(len(levels)):
         _, sy = c.px(0, level)
-        c.text(c.box[0] - 8, float(sy) + 4, LEVELS[level], size=15, anchor="end")
+        c.text(c.box[0] - 8, float(sy) + 4, LEVELS[level], size=17, anchor="end")
     steps = np.linspace(0, 1, 9)
     ticks = norm.inverse(steps)
     c.colour_bar(
@@ -324,7 +329,7 @@ def timeseries_svg(session: Session) -> str:
         else:
             lo, hi = 0.0, max(float(data.max()) if data.size else 1.0, 1e-9) * 1.05
         c = Canvas(
-            560, height, (0, last), (lo, hi), margin=(64, 22, 140, 30), clip=f"clip-ts-{name}"
+            560, height, (0, last), (lo, hi), margin=(68, 28, 160, 36), clip=f"clip-ts-{name}"
         )
         for t, dash in ((kept, "5 3"), (table, "")):
             if t is None or not len(t):
@@ -349,7 +354,7 @@ def timeseries_svg(session: Session) -> str:
             column.replace("_", " ") if name == "errors" else column.split("_", 1)[1]
             for column in columns
         ]
-        c.legend(zip(palette, words, strict=True), c.width - 132, 28)
+        c.legend(zip(palette, words, strict=True), c.width - 152, 28)
         panels.append(
             c.markup(
                 f"dataspace-series-{name}",
@@ -372,11 +377,11 @@ def grid_svg(session: Session) -> str:
     def clock(hour: float) -> str:
         return f"{int(hour) % 24:02d}:00"
 
-    c = Canvas(560, 170, (0, span), (0, 1.05), margin=(64, 22, 140, 30), clip="clip-grid-power")
+    c = Canvas(560, 170, (0, span), (0, 1.05), margin=(68, 28, 160, 36), clip="clip-grid-power")
     c.polyline(hours, session.means, "#1f77b4", 1.8, cls="dataspace-grid-power")
     c.polyline(table["step"] * hours_per_step, table["target"], "#000", 1.2, "5 3")
     c.axes("", "share of rated power", ticks, nice_ticks(0, 1, 4), clock, "{:.0%}")
-    c.legend([("#1f77b4", "fleet's mean power"), ("#000", "target")], c.width - 132, 28)
+    c.legend([("#1f77b4", "fleet's mean power"), ("#000", "target")], c.width - 152, 28)
     columns = (
         ("renewable_supply", "#2ca02c", "renewable supply"),
         ("renewable_absorbed", "#98df8a", "absorbed by the fleet"),
@@ -386,11 +391,11 @@ def grid_svg(session: Session) -> str:
         float(table[[k for k, _, _ in columns]].to_numpy().max()) if len(table) else 1.0, 1e-9
     )
     e = Canvas(
-        560, 170, (0, span), (0, top * 1.05), margin=(64, 22, 140, 30), clip="clip-grid-energy"
+        560, 170, (0, span), (0, top * 1.05), margin=(68, 28, 160, 36), clip="clip-grid-energy"
     )
     for i, (column, colour, words) in enumerate(columns):
         e.polyline(table["step"] * hours_per_step, table[column], colour, 1.6)
-        e.legend([(colour, words)], e.width - 132, 28 + 16 * i)  # each row after its curve
+        e.legend([(colour, words)], e.width - 152, 28 + 19 * i)  # each row after its curve
     e.axes("hour of the day", "kWh a step", ticks, nice_ticks(0, top, 4), clock)
     return c.markup("dataspace-grid-power", "power") + e.markup(
         "dataspace-grid-energy", "renewable energy"

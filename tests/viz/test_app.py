@@ -228,7 +228,7 @@ def test_the_landscapes_frame_and_levels_are_fixed_for_the_run():
     assert radii(later) == radii(markup) and len(radii(markup)) == first.bands
     # the circle of level k is where the well 1/2 pi r^2 reaches k * spacing
     pi = session.model.state.levels[1].pi_child[0]
-    kx = V.Canvas(560, 430, first.xlim, first.ylim, margin=(56, 28, 150, 40)).scale()[0]
+    kx = V.landscape_canvas(first, 1).scale()[0]
     for k, r in enumerate(sorted(radii(later)), start=1):
         assert 0.5 * pi * (r / kx) ** 2 == pytest.approx(k * first.spacing, rel=1e-2)
     session.replace(VizModel(**{**initial_values(), "landscape_parts": "well"}))
@@ -447,9 +447,7 @@ def test_page_steps_presets_switches_regime_and_survives_bad_input():
     reset.click()
     assert not with_class(box, "dataspace-error") and row_value(box, "step") == "0"
     # a preset sets every control and the step to run to, and starts the run
-    rc.find(
-        v.Select, label="Exercise preset (docs/seminar.md)"
-    ).widget.v_model = "Exercise 2, run B"
+    rc.find(v.Select, label="Exercise preset").widget.v_model = "Exercise 2, run B"
     assert row_value(box, "mode") == "landscape" and row_value(box, "step") == "0"
     (number,) = with_class(box, "dataspace-number-pi_prior")
     assert float(number.v_model) == 3.0
@@ -459,7 +457,8 @@ def test_page_steps_presets_switches_regime_and_survives_bad_input():
     # the number beside a slider: Enter sets the draft (and its slider), junk is refused
     number.v_model = "2.5"
     number.fire_event("keyup.enter", None)
-    (slider,) = [s for s in rc.find(v.Slider).widgets if s.label == CONTROLS["pi_prior"]["label"]]
+    (row,) = with_class(box, "dataspace-control-pi_prior")
+    (slider,) = [w for w in all_widgets(row) if isinstance(w, v.Slider)]
     assert slider.v_model == 2.5 and with_class(box, "dataspace-changed")
     number.v_model = "steep"
     number.fire_event("focusout", None)
