@@ -140,6 +140,7 @@ def Page() -> None:
             return
         error.value = ""
         session.replace(model)
+        gc.collect()  # the old model is a cycle: free it now, so the card counts true
         applied.value = dict(values)
         run.value += 1
         redraw()

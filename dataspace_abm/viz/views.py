@@ -380,12 +380,12 @@ def grid_svg(session: Session) -> str:
     c = Canvas(560, 170, (0, span), (0, 1.05), margin=(68, 28, 160, 36), clip="clip-grid-power")
     c.polyline(hours, session.means, "#1f77b4", 1.8, cls="dataspace-grid-power")
     c.polyline(table["step"] * hours_per_step, table["target"], "#000", 1.2, "5 3")
-    c.axes("", "share of rated power", ticks, nice_ticks(0, 1, 4), clock, "{:.0%}")
-    c.legend([("#1f77b4", "fleet's mean power"), ("#000", "target")], c.width - 152, 28)
+    c.axes("", "% of rated", ticks, nice_ticks(0, 1, 4), clock, "{:.0%}")
+    c.legend([("#1f77b4", "mean power"), ("#000", "target")], c.width - 152, 28)
     columns = (
-        ("renewable_supply", "#2ca02c", "renewable supply"),
-        ("renewable_absorbed", "#98df8a", "absorbed by the fleet"),
-        ("fleet_energy", "#d62728", "fleet's energy"),
+        ("renewable_supply", "#2ca02c", "renewables"),
+        ("renewable_absorbed", "#98df8a", "absorbed"),
+        ("fleet_energy", "#d62728", "fleet's use"),
     )
     top = max(
         float(table[[k for k, _, _ in columns]].to_numpy().max()) if len(table) else 1.0, 1e-9
@@ -396,7 +396,7 @@ def grid_svg(session: Session) -> str:
     for i, (column, colour, words) in enumerate(columns):
         e.polyline(table["step"] * hours_per_step, table[column], colour, 1.6)
         e.legend([(colour, words)], e.width - 152, 28 + 19 * i)  # each row after its curve
-    e.axes("hour of the day", "kWh a step", ticks, nice_ticks(0, top, 4), clock)
-    return c.markup("dataspace-grid-power", "power") + e.markup(
-        "dataspace-grid-energy", "renewable energy"
-    )
+    e.axes("hour of the day", "kWh a step", ticks, nice_ticks(0, top, 4), clock, "{:.3g}")
+    return c.markup(
+        "dataspace-grid-power", "the fleet's power as a share of rated power"
+    ) + e.markup("dataspace-grid-energy", "renewable supply and the fleet's energy use")

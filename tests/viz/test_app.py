@@ -507,6 +507,8 @@ def test_ai_grid_scenario_keeps_its_presets_and_renders():
     markup = V.grid_svg(session)
     assert "share of rated power" in markup and "hour of the day" in markup
     assert "renewable supply" in markup and ">02:00<" in markup  # 8 steps of 15 minutes
+    energy = markup.split('class="dataspace-grid-energy"')[1]
+    assert energy.count(":00<") == markup.split('class="dataspace-grid-energy"')[0].count(":00<")
     rows = D.grid_summary(model)
     measures = ("renewable share of the fleet's energy", "emission cut against the baseline")
     measures += ("GPU utilisation", "inference SLA violations", "cost, energy + GPU capital")
