@@ -5,8 +5,8 @@ draw itself in the tab's :class:`Screen`. A frame sets the new markup straight o
 widgets: one Solara render pass walks the whole page and costs 50-70 ms at the default
 settings, a frame drawn this way only the views' own few milliseconds. Solara renders
 again only when the page's structure changes (a choice in a view, Reset). Every block
-carries a CSS class (``dataspace-...``) for the browser test. The PNG downloads are the
-Matplotlib figures of :mod:`figures`.
+carries a CSS class (``dataspace-...``) for the browser test. A PNG download is the SVG
+the view shows, rendered on the server (:mod:`png`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from solara.widgets import HTML as HTMLWidget
 
 from ..core.structure import LEVELS
 from . import views
-from .data import PARTS, grid_summary, landscape, summary
-from .figures import holarchy_figure, landscape_figure, timeseries_figure, to_png
+from .data import PARTS, grid_summary, summary
 from .model import MODELS
+from .png import to_png
 from .serve import session_count
 from .session import Session
 
@@ -92,8 +92,7 @@ def LandscapeView(session: Session, screen: Screen, run: int = 0) -> None:
         return markup + _div("dataspace-landscape-caption", "font-size:14px", escape(caption))
 
     def png() -> bytes:
-        view = landscape(session.model, level, row)
-        return to_png(landscape_figure(view, f"{level_name} {row}"))
+        return to_png(views.landscape_svg(session, level, row, parts)[0])
 
     with solara.Column(classes=["dataspace-landscape"], style=CARD, gap="2px"):
         with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -147,7 +146,7 @@ def HolarchyView(session: Session, screen: Screen, run: int = 0) -> None:
             "dataspace-holarchy-image",
         )
         solara.FileDownload(
-            lambda: to_png(holarchy_figure(session.model, colour_by)),
+            lambda: to_png(views.holarchy_svg(session, colour_by, lit_above)),
             filename="holarchy.png",
             label="Holarchy (PNG)",
             mime_type="image/png",
@@ -172,7 +171,7 @@ def TimeSeriesView(session: Session, screen: Screen, run: int = 0) -> None:
                 mime_type="text/csv",
             )
             solara.FileDownload(
-                lambda: to_png(timeseries_figure(session.table)),
+                lambda: to_png(views.timeseries_svg(session)),
                 filename="timeseries.png",
                 label="Time series (PNG)",
                 mime_type="image/png",
@@ -240,6 +239,12 @@ def GridView(session: Session, screen: Screen, run: int = 0) -> None:
     the renewable supply and what the fleet absorbed of it."""
     with solara.Column(classes=["dataspace-grid"], style=CARD, gap="2px"):
         Live(screen, "grid", lambda: views.grid_svg(session), "dataspace-grid-image")
+        solara.FileDownload(
+            lambda: to_png(views.grid_svg(session)),
+            filename="grid.png",
+            label="Grid (PNG)",
+            mime_type="image/png",
+        )
 
 
 @solara.component
