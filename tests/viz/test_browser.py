@@ -201,6 +201,11 @@ def drive(page, out: Path, expect) -> dict:
     expect(page.locator(".dataspace-removed")).to_have_count(1)
     seen["removed_caption"] = caption.inner_text()
     page.set_viewport_size({"width": 1280, "height": 720})
+    page.evaluate("window.scrollTo(0, 0)")
+    time.sleep(1.0)  # the grid settles into its columns
+    seen["first_row"] = [
+        page.locator(f".dataspace-{name}-svg").bounding_box() for name in ("landscape", "holarchy")
+    ]
     page.screenshot(path=str(out / "page-1280x720.png"))
     return seen
 
@@ -221,6 +226,12 @@ def check(seen: dict) -> None:
     assert seen["levels_same"], "the contour levels changed within a run"
     assert seen["grey_organs"] == seen["removed_organs"] == 6
     assert "removed" in seen["removed_caption"]
+    # at 1280x720 the two pictures share the first row, whole, wider than Solara's
+    # 400 px sidebar left them (430 px, where their text came out at 8-11 px)
+    land, tree = seen["first_row"]
+    assert land["x"] + land["width"] <= tree["x"] and tree["x"] + tree["width"] <= 1280
+    assert max(land["y"] + land["height"], tree["y"] + tree["height"]) <= 720
+    assert min(land["width"], tree["width"]) >= 440
     assert "Traceback" not in seen["server_log"], seen["server_log"]
 
 
