@@ -1,0 +1,101 @@
+"""A cell's inference and action: pure functions over arrays whose columns are cells.
+
+Each function takes the columns it is asked about (``cols``: one cell's, or every cell's)
+and returns theirs, so the per-agent engine and the vectorized one share them. A cell's
+generative model is the form: believing it is identity ``j`` with probability ``q[j]``,
+it expects to sit at ``X q``, to release ``S q`` and to sense ``C q``. What it senses is
+its own position, its own release and the signals of every living cell at its place. It
+descends its free energy: its belief toward what explains its senses (perception), its
+position and release toward what its belief predicts (action), as in SPM's ADEM with the
+same restriction: a cell's action reaches only its own senses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .form import Form, field
+
+
+def softmax(v: np.ndarray) -> np.ndarray:
+    """Identity beliefs from their log-odds ``v`` (identities x cells), column by column."""
+    e = np.exp(v - v.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def ramp(time: float) -> float:
+    """The extracellular signal's build-up, 1 - exp(-2 t), as in SPM's demo: at first no
+    cell has released anything."""
+    return 1.0 - np.exp(-2.0 * time)
+
+
+def expected(form: Form, q: np.ndarray, build_up: float) -> np.ndarray:
+    """What cells with beliefs ``q`` expect to sense: position, release, signal at their
+    place, stacked (2 + 2m) x cells."""
+    return np.vstack([form.positions, form.signals, build_up * form.sensed]) @ q
+
+
+def sensed(
+    x: np.ndarray,
+    s: np.ndarray,
+    alive: np.ndarray,
+    cols: slice | np.ndarray,
+    decay: float,
+    build_up: float,
+    gain: float = 1.0,
+) -> np.ndarray:
+    """What cells ``cols`` sense: their position, their release, the signal of every
+    living cell at their place (scaled by ``gain``, 1 for an intact sense), stacked."""
+    signal = gain * build_up * field(x[:, alive], s[:, alive], x[:, cols], decay)
+    return np.vstack([x[:, cols], s[:, cols], signal])
+
+
+def free_energy(
+    error: np.ndarray, v: np.ndarray, pi_sense: float, pi_identity: float
+) -> np.ndarray:
+    """Each cell's free energy (Laplace, constants dropped): precision-weighted squared
+    sensory errors plus the prior's on the identity log-odds (prior mean 0)."""
+    return 0.5 * pi_sense * (error**2).sum(axis=0) + 0.5 * pi_identity * (v**2).sum(axis=0)
+
+
+def belief_gradient(
+    form: Form,
+    q: np.ndarray,
+    v: np.ndarray,
+    error: np.ndarray,
+    build_up: float,
+    pi_sense: float,
+    pi_identity: float,
+) -> np.ndarray:
+    """dF/dv for cells with beliefs ``q`` = softmax(v) and sensory errors ``error`` =
+    sensed - expected: the softmax's Jacobian (diag q - q q') times the errors' pull."""
+    pull = np.vstack([form.positions, form.signals, build_up * form.sensed]).T @ error
+    return -pi_sense * (q * pull - q * (q * pull).sum(axis=0)) + pi_identity * v
+
+
+def action_gradient(
+    x: np.ndarray,
+    s: np.ndarray,
+    alive: np.ndarray,
+    cols: slice | np.ndarray,
+    error: np.ndarray,
+    decay: float,
+    build_up: float,
+    pi_sense: float,
+    gain: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """dF/dx and dF/ds for cells ``cols``, through their own senses only: moving changes
+    its position and the signal at its place; releasing changes its release and, at
+    distance 0, the signal it senses itself."""
+    m = s.shape[0]
+    e_x, e_s, e_c = error[:2], error[2 : 2 + m], error[2 + m :]
+    here = x[:, cols]  # 2 x k
+    diff = here[:, :, None] - x[:, None, :]  # 2 x k x n
+    distance = np.sqrt((diff**2).sum(axis=0))
+    others = alive[None, :] & (distance > 0)
+    weight = np.where(others, np.exp(-decay * distance) / np.where(others, distance, 1.0), 0.0)
+    # d(signal_c at i)/d x_i = -decay * gain * build_up * sum_j s_cj w_ij (x_i - x_j)
+    slope = np.einsum("cj,kj,akj->cak", s, weight, diff) * (-decay * gain * build_up)
+    dx = pi_sense * (e_x + np.einsum("ck,cak->ak", e_c, slope))
+    ds = pi_sense * (e_s + gain * build_up * e_c)
+    return dx, ds

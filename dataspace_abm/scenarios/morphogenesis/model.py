@@ -1,0 +1,273 @@
+"""The morphogenesis model: cells that infer their place in a form and migrate there.
+
+State lives in arrays whose columns are cells (identity log-odds ``v``, position ``x``,
+release ``s``, ``alive``); every cell is a Mesa agent, a view onto its column. Two
+engines step it with the same functions of :mod:`inference`: ``vectorized`` (every living
+column at once) and ``agents`` (each agent its own column, through its ``step``), and
+agree to rounding. Bits and energy are counted as in the holarchy model: each living
+cell's release is a message of ``m`` numbers to every other living cell, a move and a
+change of release cost ``c_act`` per unit squared, a belief update ``c_inf``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from ...core.equations import message_bits
+from ...core.parameter import Parameter, ParameterError, param
+from ...core.params import ENERGY_SETTINGS
+from . import inference
+from .form import FORMS, Form, named_form
+
+CELL = ENERGY_SETTINGS["cell"]  # a biological cell's costs (docs/odd.md, D17)
+PARAMETERS: dict[str, Parameter] = {
+    "form": param("paper", "str", "form", "the target form", choices=tuple(FORMS)),
+    "decay": param(
+        1.0, "float", "form", "signals fall off as exp(-decay distance)", low=0.01, high=10.0
+    ),
+    "dt": param(0.01, "float", "time", "time a step (0.05 diverged)", low=1e-4, high=0.02),
+    "pi_sense": param(
+        float(np.exp(3)), "float", "inference", "sensory precision (SPM: e^3)", low=1e-3, high=1e3
+    ),
+    # SPM's value. Weaker priors sharpen the form but lock the identities: a cut form no
+    # longer regrows (measured in docs/experiments/morphogenesis.md)
+    "pi_identity": param(
+        float(np.exp(-2)),
+        "float",
+        "inference",
+        "prior precision of identity log-odds (SPM: e^-2)",
+        low=0.0,
+        high=1e3,
+    ),
+    "k_belief": param(5.0, "float", "inference", "rate of belief updates", low=0.0, high=100.0),
+    "k_act": param(1.0, "float", "inference", "rate of migration and release", low=0.0, high=10.0),
+    "start_spread": param(
+        0.125, "float", "start", "sd of the starting log-odds (SPM: 1/8)", low=0.0, high=10.0
+    ),
+    "signal_gain": param(
+        1.0, "float", "perturbation", "gain of the sensed signal (1 intact)", low=0.0, high=10.0
+    ),
+    "seed": param(0, "int", "run", "random seed", low=0, high=2**63 - 1),
+    "float_bits": param(32, "int", "messages", "bits per released number", low=1, high=128),
+    "header_bits": param(64, "int", "messages", "bits of a message header", low=0, high=10**6),
+    "c_act": param(
+        CELL["c_act"], "float", "energy", "J per unit squared move or release", low=0.0, high=1e12
+    ),
+    "c_inf": param(CELL["c_inf"], "float", "energy", "J per belief update", low=0.0, high=1e12),
+    "c_bit": param(CELL["c_bit"], "float", "energy", "J per bit per receiver", low=0.0, high=1e12),
+}
+ENGINES = ("vectorized", "agents")
+SIDES = ("left", "right")
+
+
+def resolve(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The parameters with defaults filled in, each checked; a ParameterError names the
+    first one out of range."""
+    unknown = sorted(set(overrides) - set(PARAMETERS))
+    if unknown:
+        raise ParameterError(unknown[0], overrides[unknown[0]], "one of " + ", ".join(PARAMETERS))
+    values = {name: spec.default for name, spec in PARAMETERS.items()} | dict(overrides)
+    for name, spec in PARAMETERS.items():
+        value = values[name]
+        if spec.choices:
+            if value not in spec.choices:
+                raise ParameterError(name, value, spec.allowed())
+            continue
+        whole = spec.kind == "int"
+        ok_type = (
+            isinstance(value, (int, np.integer))
+            if whole
+            else isinstance(value, (int, float, np.number))
+        )
+        if isinstance(value, bool) or not ok_type or not np.isfinite(value):
+            raise ParameterError(name, value, spec.allowed())
+        if not spec.low <= value <= spec.high:
+            raise ParameterError(name, value, spec.allowed())
+    return values
+
+
+class MorphCell(mesa.Agent):
+    """A cell: a view onto its column of the model's arrays."""
+
+    def __init__(self, model: MorphogenesisModel, col: int) -> None:
+        super().__init__(model)
+        self.col = col
+
+    @property
+    def position(self) -> np.ndarray:
+        """Where it is (2 numbers)."""
+        return self.model.x[:, self.col]
+
+    @property
+    def release(self) -> np.ndarray:
+        """The signals it releases (m numbers)."""
+        return self.model.s[:, self.col]
+
+    @property
+    def belief(self) -> np.ndarray:
+        """Its belief over identities (the form's places), summing to 1."""
+        return inference.softmax(self.model.v[:, self.col : self.col + 1])[:, 0]
+
+    @property
+    def identity(self) -> int:
+        """The place it most believes is its own."""
+        return int(np.argmax(self.model.v[:, self.col]))
+
+    def step(self) -> None:
+        """Infer and act on its own column (written when every cell has stepped)."""
+        self.model.pending.append((self.col, self.model.update(np.array([self.col]))))
+
+
+class MorphogenesisModel(mesa.Model):
+    """Cells sharing a generative model of a form, each inferring its place in it."""
+
+    def __init__(self, engine: str = "vectorized", **overrides: Any) -> None:
+        if engine not in ENGINES:
+            raise ParameterError("engine", engine, "one of " + ", ".join(map(repr, ENGINES)))
+        self.p = resolve(overrides)
+        super().__init__(rng=self.p["seed"])
+        self.engine = engine
+        self.form: Form = named_form(self.p["form"], self.p["decay"])
+        n = self.form.n
+        self.v = self.rng.standard_normal((n, n)) * self.p["start_spread"]
+        q = inference.softmax(self.v)
+        self.x, self.s = self.form.positions @ q, self.form.signals @ q  # all start alike
+        self.alive = np.ones(n, dtype=bool)
+        self.elapsed = 0.0  # in the paper's time units (Mesa's own `time` counts steps)
+        self.pending: list = []
+        self.cells = [MorphCell(self, col) for col in range(n)]
+        self.rows: list[dict[str, float]] = []
+        self.totals = {"bits": 0.0, "energy": 0.0}
+        self.rows.append(self.measure(np.zeros(n), 0.0, 0.0))
+
+    # --- the step ----------------------------------------------------------------------
+    def update(self, cols: np.ndarray) -> dict[str, np.ndarray]:
+        """New log-odds, position and release of cells ``cols`` and their free energy,
+        from the arrays as they are (nothing is written)."""
+        p, b = self.p, inference.ramp(self.elapsed)
+        v = self.v[:, cols]
+        q = inference.softmax(v)
+        error = inference.sensed(self.x, self.s, self.alive, cols, p["decay"], b, p["signal_gain"])
+        error = error - inference.expected(self.form, q, b)
+        dv = inference.belief_gradient(self.form, q, v, error, b, p["pi_sense"], p["pi_identity"])
+        dx, ds = inference.action_gradient(
+            self.x, self.s, self.alive, cols, error, p["decay"], b, p["pi_sense"], p["signal_gain"]
+        )
+        return {
+            "v": v - p["dt"] * p["k_belief"] * dv,
+            "x": self.x[:, cols] - p["dt"] * p["k_act"] * dx,
+            "s": self.s[:, cols] - p["dt"] * p["k_act"] * ds,
+            "F": inference.free_energy(error, v, p["pi_sense"], p["pi_identity"]),
+        }
+
+    def step(self) -> None:
+        """Every living cell infers and acts on what it sensed at the step's start."""
+        living = np.flatnonzero(self.alive)
+        if self.engine == "vectorized":
+            new = self.update(living)
+        else:
+            self.pending = []
+            self.agents.shuffle_do("step")  # order is free: each reads the step's start
+            self.pending.sort(key=lambda item: item[0])
+            new = {k: np.hstack([u[k] for _, u in self.pending]) for k in ("v", "x", "s")}
+            new["F"] = np.concatenate([u["F"] for _, u in self.pending])
+        moved = ((new["x"] - self.x[:, living]) ** 2).sum() + (
+            (new["s"] - self.s[:, living]) ** 2
+        ).sum()
+        self.v[:, living], self.x[:, living], self.s[:, living] = new["v"], new["x"], new["s"]
+        free = np.zeros(self.form.n)
+        free[living] = new["F"]
+        self.elapsed += self.p["dt"]
+        self.rows.append(self.measure(free, float(moved), 1.0))
+
+    def run(self, steps: int) -> pd.DataFrame:
+        """``steps`` steps; the per-step table."""
+        if not isinstance(steps, (int, np.integer)) or steps < 0:
+            raise ParameterError("steps", steps, "an integer in [0, inf)")
+        for _ in range(int(steps)):
+            self.step()
+        return self.table
+
+    # --- perturbations -----------------------------------------------------------------
+    def regenerate(self, keep: str = "left", noise: float = 1 / 512) -> np.ndarray:
+        """Cut the ensemble in half across the form's long axis and let the ``keep`` half
+        divide: the other half's cells leave and each kept cell's daughter takes a freed
+        column with its mother's belief, position and release (plus ``noise``), as in
+        SPM's split. Returns the columns of the daughters."""
+        if keep not in SIDES:
+            raise ParameterError("keep", keep, "one of " + ", ".join(map(repr, SIDES)))
+        living = np.flatnonzero(self.alive)
+        order = living[np.argsort(self.x[0, living], kind="stable")]
+        half = len(order) // 2
+        kept, gone = (
+            (order[:half], order[half:]) if keep == "left" else (order[half:], order[:half])
+        )
+        self.remove(gone)
+        daughters = gone[: len(kept)]
+        self.v[:, daughters] = self.v[:, kept]
+        self.x[:, daughters] = self.x[:, kept] + noise * self.rng.standard_normal((2, len(kept)))
+        self.s[:, daughters] = self.s[:, kept] + noise * self.rng.standard_normal(
+            (self.form.m, len(kept))
+        )
+        self.alive[daughters] = True
+        self.cells += [MorphCell(self, int(col)) for col in daughters]
+        return daughters
+
+    def remove(self, cols: np.ndarray) -> None:
+        """Cells ``cols`` leave: their columns are marked dead and their agents removed."""
+        cols = set(int(c) for c in np.atleast_1d(cols))
+        for cell in [c for c in self.cells if c.col in cols]:
+            cell.remove()
+            self.cells.remove(cell)
+        self.alive[list(cols)] = False
+
+    # --- measures ----------------------------------------------------------------------
+    def measure(self, free: np.ndarray, moved: float, updates: float) -> dict[str, float]:
+        """This step's row: free energy, how certain and distinct the identities are, the
+        form's error, bits and energy (and their running totals)."""
+        living = np.flatnonzero(self.alive)
+        k, p = len(living), self.p
+        bits = k * max(k - 1, 0) * message_bits(self.form.m, p["float_bits"], p["header_bits"])
+        energy = {
+            "energy_action": p["c_act"] * moved,
+            "energy_inference": p["c_inf"] * k * updates,
+            "energy_communication": p["c_bit"] * bits,
+        }
+        self.totals["bits"] += bits * updates
+        self.totals["energy"] += sum(energy.values())
+        q = inference.softmax(self.v[:, living])
+        return {
+            "step": float(len(self.rows)),
+            "time": self.elapsed,
+            "cells": float(k),
+            "free_energy": float(free[living].sum()),
+            "certainty": float(q.max(axis=0).min()) if k else np.nan,
+            "distinct_identities": float(len(set(q.argmax(axis=0)))),
+            "form_error": self.form_error(),
+            "bits": float(bits * updates),
+            **energy,
+        }
+
+    def form_error(self) -> float:
+        """The largest distance between a living cell and its place, cells matched to
+        places one to one (the Hungarian method) so that the total distance is least."""
+        living = np.flatnonzero(self.alive)
+        here, places = self.x[:, living], self.form.positions
+        cost = np.sqrt(((here[:, :, None] - places[:, None, :]) ** 2).sum(axis=0))
+        rows, cols = linear_sum_assignment(cost)
+        return float(cost[rows, cols].max()) if len(rows) else np.nan
+
+    def is_permutation(self, certainty: float = 0.5) -> bool:
+        """True when the living cells believe in distinct places, each more than ``certainty``."""
+        q = inference.softmax(self.v[:, self.alive])
+        return len(set(q.argmax(axis=0))) == q.shape[1] and bool(q.max(axis=0).min() > certainty)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row a step (step 0 the start)."""
+        return pd.DataFrame(self.rows)

@@ -1,0 +1,204 @@
+"""Morphogenesis ("Knowing one's place", Friston et al. 2015): the form, the cells'
+inference, the assembly, its failure when the signals are disturbed, and the engines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dataspace_abm.core.equations import message_bits
+from dataspace_abm.core.parameter import ParameterError
+from dataspace_abm.scenarios.morphogenesis import MorphogenesisModel, named_form
+from dataspace_abm.scenarios.morphogenesis import inference as inf
+from dataspace_abm.scenarios.morphogenesis.form import field
+
+ASSEMBLED = 3000  # steps of 0.01: 30 time units, as the 32 bins of SPM's demo
+# Of the form's spacing (1): a cell within half of it from its place is nearer its own
+# place than any other (places are at least 1 apart), so the form is told apart cell by cell.
+TOLERANCE = 0.5
+
+
+def test_the_papers_form_has_eight_places_four_signals_centred_one_apart():
+    form = named_form("paper")
+    assert (form.n, form.m, form.spacing) == (8, 4, 1.0)
+    assert np.allclose(form.positions.mean(axis=1), 0.0)
+    assert (form.signals[0] == 1).all()  # signal 1 is released everywhere
+    assert len({tuple(c) for c in form.signals.T}) == 4  # four kinds: types 1-4
+    assert named_form("large").n == 16
+
+
+@given(
+    st.floats(0.0, 5.0),
+    st.floats(0.1, 3.0),
+    st.floats(0.0, 2.0),
+)
+def test_a_signal_falls_off_exponentially_and_sources_add_up(d, decay, amount):
+    source = np.array([[0.0], [0.0]])
+    at = np.array([[d], [0.0]])
+    one = field(source, np.array([[amount]]), at, decay)
+    assert one[0, 0] == pytest.approx(amount * np.exp(-decay * d))
+    two = field(np.hstack([source, source]), np.array([[amount, 1.0]]), at, decay)
+    assert two[0, 0] == pytest.approx(one[0, 0] + np.exp(-decay * d))
+
+
+def _cell_free_energy(model, col, v=None, x=None, s=None):
+    """Cell ``col``'s free energy with its own log-odds, position or release replaced."""
+    V, X, S = model.v.copy(), model.x.copy(), model.s.copy()
+    if v is not None:
+        V[:, col] = v
+    if x is not None:
+        X[:, col] = x
+    if s is not None:
+        S[:, col] = s
+    p, b, cols = model.p, 1.0, np.array([col])
+    e = inf.sensed(X, S, model.alive, cols, p["decay"], b) - inf.expected(
+        model.form, inf.softmax(V[:, cols]), b
+    )
+    return float(inf.free_energy(e, V[:, cols], p["pi_sense"], p["pi_identity"])[0])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 7), st.integers(0, 400))
+def test_the_gradients_are_those_of_the_free_energy(seed, col, steps):
+    model = MorphogenesisModel(seed=seed)
+    model.run(steps)
+    model.elapsed = 10.0  # the signal built up: ramp 1
+    p, cols = model.p, np.array([col])
+    q = inf.softmax(model.v[:, cols])
+    e = inf.sensed(model.x, model.s, model.alive, cols, p["decay"], 1.0) - inf.expected(
+        model.form, q, 1.0
+    )
+    dv = inf.belief_gradient(
+        model.form, q, model.v[:, cols], e, 1.0, p["pi_sense"], p["pi_identity"]
+    )
+    dx, ds = inf.action_gradient(
+        model.x, model.s, model.alive, cols, e, p["decay"], 1.0, p["pi_sense"]
+    )
+    h = 1e-6
+    for name, grad, base in (("v", dv, model.v), ("x", dx, model.x), ("s", ds, model.s)):
+        for k in range(grad.shape[0]):
+            up, down = base[:, col].copy(), base[:, col].copy()
+            up[k] += h
+            down[k] -= h
+            numeric = (
+                _cell_free_energy(model, col, **{name: up})
+                - _cell_free_energy(model, col, **{name: down})
+            ) / (2 * h)
+            assert grad[k, 0] == pytest.approx(numeric, rel=1e-4, abs=1e-5), (name, k)
+
+
+@pytest.fixture(scope="module")
+def assembled():
+    models = []
+    for seed in range(10):
+        model = MorphogenesisModel(seed=seed)
+        model.run(ASSEMBLED)
+        models.append(model)
+    return models
+
+
+def test_identities_converge_to_a_permutation_and_cells_reach_the_form(assembled):
+    formed = [m for m in assembled if m.is_permutation()]
+    assert len(formed) >= 9  # the issue asks for 9 of 10 seeds; here 10 of 10
+    for model in formed:
+        assert model.form_error() < TOLERANCE * model.form.spacing
+    start = assembled[0].table.iloc[0]
+    assert start["form_error"] > 2 * model.form.spacing  # they all started at the centre
+
+
+def test_free_energy_falls_once_the_signal_has_built_up(assembled):
+    """The extracellular signal builds up as 1 - exp(-2 t): while it does, cells not yet
+    in place sense ever more of what they fail to predict, so free energy first rises
+    (to about 40). From t = 5 on (ramp above 0.99995) it never increases."""
+    for model in assembled:
+        free = model.table["free_energy"].to_numpy()
+        assert free[1] < 0.1 and free.max() > 10.0  # at first only the prior on v
+        assert (np.diff(free[500:]) <= 1e-12).all()
+        assert free[-1] < 0.25 * free.max()
+
+
+@pytest.mark.parametrize("keep", ["left", "right"])
+def test_a_form_cut_in_half_at_t_8_regrows(keep):
+    """As SPM's split: at t = 8 the cells of one half leave, the other half's cells divide,
+    the daughters re-differentiate into the missing places."""
+    for seed in range(5):
+        model = MorphogenesisModel(seed=seed)
+        model.run(800)
+        model.regenerate(keep)
+        assert model.form_error() > 2 * model.form.spacing  # half the places are empty
+        assert len(model.agents) == model.form.n  # the daughters are agents
+        model.run(ASSEMBLED)
+        assert model.is_permutation()
+        assert model.form_error() < TOLERANCE * model.form.spacing
+
+
+def test_a_weaker_identity_prior_sharpens_the_form_but_it_no_longer_regrows():
+    """The prior on the identity log-odds trades the form's sharpness against its
+    plasticity: at e^-6 the cells sit 4-5x nearer their places than at SPM's e^-2, and
+    their identities are so certain that a daughter never leaves its mother's."""
+    weak = float(np.exp(-6))
+    sharp = MorphogenesisModel(seed=1, pi_identity=weak)
+    sharp.run(ASSEMBLED)
+    default = MorphogenesisModel(seed=1)
+    default.run(ASSEMBLED)
+    assert sharp.is_permutation() and sharp.form_error() < 0.25 * default.form_error()
+    cut = MorphogenesisModel(seed=1, pi_identity=weak)
+    cut.run(800)
+    cut.regenerate("left")
+    cut.run(ASSEMBLED)
+    assert not cut.is_permutation() and cut.form_error() > 2 * cut.form.spacing
+
+
+@pytest.mark.parametrize("gain", [0.0, 0.5])
+def test_a_disturbed_signal_leaves_the_form_malformed(gain):
+    """The cells sense the others' signals at ``gain`` times their strength while their
+    model expects them whole: they cannot tell their places apart."""
+    for seed in range(3):
+        model = MorphogenesisModel(seed=seed, signal_gain=gain)
+        model.run(ASSEMBLED)
+        assert not model.is_permutation()
+        assert model.form_error() > 2 * model.form.spacing
+
+
+def test_the_engines_agree_and_every_cell_is_a_mesa_agent():
+    vectorized = MorphogenesisModel(seed=4)
+    agents = MorphogenesisModel(seed=4, engine="agents")
+    vectorized.run(300)
+    agents.run(300)
+    for name in ("v", "x", "s"):
+        assert np.abs(getattr(vectorized, name) - getattr(agents, name)).max() < 1e-9
+    assert len(agents.agents) == agents.form.n
+    cell = agents.cells[3]
+    assert np.array_equal(cell.position, agents.x[:, 3]) and cell.belief.sum() == pytest.approx(1)
+    assert cell.identity == int(np.argmax(agents.v[:, 3]))
+
+
+def test_same_seed_same_table_and_the_accounting_adds_up():
+    a, b = MorphogenesisModel(seed=7), MorphogenesisModel(seed=7)
+    ta, tb = a.run(200), b.run(200)
+    assert ta.equals(tb)
+    m = a.form.m
+    per_step = a.form.n * (a.form.n - 1) * message_bits(m, 32, 64)
+    assert (ta["bits"].iloc[1:] == per_step).all() and ta["bits"].iloc[0] == 0
+    energy = ta[["energy_action", "energy_inference", "energy_communication"]].to_numpy().sum()
+    assert a.totals["energy"] == pytest.approx(energy)
+    assert a.totals["bits"] == ta["bits"].sum()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"dt": 0.05}, "'dt' = 0.05 is invalid: allowed a finite number in [0.0001, 0.02]"),
+        ({"form": "square"}, "'form'"),
+        ({"signal_gain": -1.0}, "'signal_gain'"),
+        ({"seed": 1.5}, "'seed'"),
+        ({"pi_sense": float("nan")}, "'pi_sense'"),
+        ({"petals": 5}, "'petals'"),
+    ],
+)
+def test_bad_parameters_are_refused_before_any_work(overrides, needle):
+    with pytest.raises(ParameterError) as caught:
+        MorphogenesisModel(**overrides)
+    assert needle in str(caught.value)
