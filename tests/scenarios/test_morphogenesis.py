@@ -202,3 +202,14 @@ def test_bad_parameters_are_refused_before_any_work(overrides, needle):
     with pytest.raises(ParameterError) as caught:
         MorphogenesisModel(**overrides)
     assert needle in str(caught.value)
+
+
+def test_the_reports_script_draws_its_figures_and_summary(tmp_path):
+    from dataspace_abm.scenarios.morphogenesis.figures import draw
+
+    summary = draw(tmp_path, seeds=range(1), priors=(-2.0, -6.0))
+    for name in ("assembly", "regrowth", "disturbed_signal", "identity_prior"):
+        png = tmp_path / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert set(summary["experiment"]) >= {"assembly", "regrowth, left kept", "prior, regrowth"}
+    assert (tmp_path / "summary.csv").read_text().startswith("experiment,seed,")
