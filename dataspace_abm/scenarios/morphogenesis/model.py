@@ -65,26 +65,21 @@ ENGINES = ("vectorized", "agents")
 SIDES = ("left", "right")
 
 
-def resolve(overrides: dict[str, Any]) -> dict[str, Any]:
-    """The parameters with defaults filled in, each checked; a ParameterError names the
-    first one out of range."""
-    unknown = sorted(set(overrides) - set(PARAMETERS))
+def resolve(overrides: dict[str, Any], table: dict[str, Parameter] = PARAMETERS) -> dict[str, Any]:
+    """The parameters of ``table`` with defaults filled in, each checked; a
+    ParameterError names the first one out of range (or unknown)."""
+    unknown = sorted(set(overrides) - set(table))
     if unknown:
-        raise ParameterError(unknown[0], overrides[unknown[0]], "one of " + ", ".join(PARAMETERS))
-    values = {name: spec.default for name, spec in PARAMETERS.items()} | dict(overrides)
-    for name, spec in PARAMETERS.items():
+        raise ParameterError(unknown[0], overrides[unknown[0]], "one of " + ", ".join(table))
+    values = {name: spec.default for name, spec in table.items()} | dict(overrides)
+    for name, spec in table.items():
         value = values[name]
         if spec.choices:
             if value not in spec.choices:
                 raise ParameterError(name, value, spec.allowed())
             continue
-        whole = spec.kind == "int"
-        ok_type = (
-            isinstance(value, (int, np.integer))
-            if whole
-            else isinstance(value, (int, float, np.number))
-        )
-        if isinstance(value, bool) or not ok_type or not np.isfinite(value):
+        kinds = (int, np.integer) if spec.kind == "int" else (int, float, np.number)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not np.isfinite(value):
             raise ParameterError(name, value, spec.allowed())
         if not spec.low <= value <= spec.high:
             raise ParameterError(name, value, spec.allowed())
