@@ -14,6 +14,7 @@ from .batch.cli import add_commands, run_experiment
 from .core import params as P
 from .core.metrics import time_to_target
 from .core.model import HolarchyModel
+from .scenarios.morphogenesis import cli as morphogenesis
 
 RUN_DEFAULTS = {"modes": list(P.MODES), "steps": 600, "seed": 1}
 
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     page.add_argument("--seconds", type=float, default=10.0, help="measuring window per count")
     page.add_argument("--out", type=Path, default=Path("results/page-bench.json"), help="JSON file")
     add_commands(sub)  # experiment, sensitivity
+    morphogenesis.add_command(sub)
     return parser
 
 
@@ -244,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "page-bench":
             return page_bench(args)
+        if args.command == "morphogenesis":
+            return morphogenesis.run(args, prepare_out)
         return bench(args) if args.command == "bench" else run(args)
     except (P.ParameterError, UsageError) as exc:
         print(f"dataspace-abm: error: {exc}", file=sys.stderr)

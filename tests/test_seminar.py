@@ -207,3 +207,28 @@ def test_exercise_8_niches_that_change_every_20_steps(tmp_path, monkeypatch):
     assert tracking["20", "command"] < 0.01  # 0.002
     assert bits["20", "command"] > 3 * bits["20", "landscape"]  # 3.3e7, 6.2e6
     assert "niches-20 command: optimality gap" in out["snippets"]["printed"]
+
+
+def test_exercise_10_cut_the_form_in_half_does_it_regrow(tmp_path, monkeypatch, capsys):
+    import pandas as pd
+
+    from dataspace_abm import cli
+
+    monkeypatch.chdir(tmp_path)
+    printed, tables = {}, {}
+    for argv in commands(exercises()[10]):
+        assert cli.main(argv) == 0, argv
+        folder = argv[argv.index("--out") + 1]
+        printed[folder] = capsys.readouterr().out
+        tables[folder] = pd.read_parquet(tmp_path / folder / "morphogenesis.parquet")
+    form, cut, sure = (
+        tables[f] for f in ("results/form", "results/form-cut", "results/form-cut-sure")
+    )
+    assert "permutation: yes" in printed["results/form"]
+    assert form.form_error.iloc[-1] < 0.5  # 0.475
+    assert cut.form_error.iloc[801] > 4.0  # 4.34: half the places empty
+    back = cut.index[(cut.index > 801) & (cut.form_error < 0.5)][0]
+    assert 1500 < back < 3000  # 2138
+    assert "permutation: yes" in printed["results/form-cut"] and cut.form_error.iloc[-1] < 0.5
+    assert "permutation: no" in printed["results/form-cut-sure"]
+    assert sure.form_error.iloc[-1] > 3.0  # 4.1

@@ -213,3 +213,21 @@ def test_the_reports_script_draws_its_figures_and_summary(tmp_path):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     assert set(summary["experiment"]) >= {"assembly", "regrowth, left kept", "prior, regrowth"}
     assert (tmp_path / "summary.csv").read_text().startswith("experiment,seed,")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--set", "dt=0.5"], "'dt' = 0.5"),
+        (["--set", "petals=3"], "'petals'"),
+        (["--cut", "left", "--cut-at", "5000"], "'--cut-at' = 5000"),
+        (["--steps", "-1"], "'--steps'"),
+    ],
+)
+def test_the_command_refuses_bad_input_in_one_line(argv, needle, tmp_path, capsys):
+    from dataspace_abm.cli import main
+
+    assert main(["morphogenesis", *argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # refused before any work
