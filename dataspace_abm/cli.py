@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     viz = sub.add_parser("viz", help="serve the browser page (Mesa SolaraViz), offline")
     viz.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     viz.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    viz.add_argument("--page", default="holarchy", help="holarchy (default) or morphogenesis")
     bench = sub.add_parser("bench", help="time build and steps from 10^3 to 10^6 cells")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="cell counts, comma-separated")
     bench.add_argument("--modes", default=",".join(P.MODES), help="regimes, comma-separated")
@@ -240,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "viz":
         from .viz.serve import serve  # Solara loads only for the page
 
-        return serve(args.host, args.port)
+        return serve(args.host, args.port, args.page)
     if args.command in ("experiment", "sensitivity"):
         return run_experiment(args)
     try:

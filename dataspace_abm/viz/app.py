@@ -12,18 +12,17 @@ second. The model is still a Mesa model, every cell a Mesa agent.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import solara
 
 from ..core.params import ParameterError
-from .components import Screen, Views
+from .components import SIDEBAR, Screen, Views
 from .controls import Controls
+from .lifecycle import use_collect_when_closed, use_player
 from .model import VizModel, initial_values
 from .presets import presets
 from .serve import keep_offline
@@ -32,48 +31,6 @@ from .session import Session
 keep_offline()
 RATES = (1, 2, 5, 10, 20, 30, 60)  # steps a second Play may run at
 REDRAW = 0.2  # s between redraws while running to a step
-# Solara's sidebar is at least 400 px wide: at 1280x720 the views got two columns of
-# 430 px and 8-11 px text. 320 px holds every control and gives the views 480 px each.
-SIDEBAR = (
-    ".v-navigation-drawer.solara-content-main"
-    " { min-width: 320px !important; max-width: 320px !important; }"
-)
-COLLECT = 1.0  # s after a session closed: its widgets are gone by then
-
-
-def _closed_event() -> threading.Event:
-    """Set when this tab's session closes; a fresh event outside a server (tests)."""
-    from solara.server import kernel_context
-
-    if kernel_context.has_current_context():
-        return kernel_context.get_current_context().closed_event
-    return threading.Event()
-
-
-def _collect_when_closed() -> None:
-    """Free a closed tab's model within a second of its session's end. A Mesa model is
-    a cycle (its agents point back at it), which only the cyclic collector frees, and
-    Solara does not run it when a session closes."""
-    from solara.server import kernel_context
-
-    if kernel_context.has_current_context():
-        kernel_context.get_current_context().on_close(_collect_soon)
-
-
-def _collect() -> None:
-    gc.collect()
-    try:  # glibc keeps freed memory in its arenas; hand it back to the system
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _collect_soon() -> None:
-    timer = threading.Timer(COLLECT, _collect)
-    # Solara hands a thread the session it was started in (its patch of Thread keeps it
-    # in ``current_context``); this one must not, or it would keep the closed tab alive
-    timer.current_context = None
-    timer.start()
 
 
 def _start() -> Session:
@@ -116,19 +73,8 @@ def Page() -> None:
                 stop.wait(max(0.0, 1.0 / rate.value - (time.perf_counter() - started)))
             started = time.perf_counter()
 
-    def player() -> Callable[[], None] | None:
-        # A thread of our own, not solara.lab.use_task: a task made inside a component
-        # registers a kernel-start callback in a module-level list that is never removed,
-        # which kept every closed tab's model alive (measured: docs/performance.md).
-        if not playing.value:
-            return None
-        stop = threading.Event()
-        args = (stop, _closed_event())
-        threading.Thread(target=play, args=args, daemon=True).start()  # inherits the tab
-        return stop.set
-
-    solara.use_effect(player, [playing.value])
-    solara.use_effect(_collect_when_closed, [])
+    use_player(playing.value, play)
+    use_collect_when_closed()
 
     def reset(values: dict[str, Any] | None = None) -> None:
         values = draft.value if values is None else values

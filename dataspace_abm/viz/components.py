@@ -30,6 +30,12 @@ from .session import Session
 
 PARENTS = {name: level for level, name in enumerate(LEVELS) if level > 0}
 CARD = {"width": "100%", "padding": "4px 8px"}
+# Solara's sidebar is at least 400 px wide: at 1280x720 the views got two columns of
+# 430 px and 8-11 px text. 320 px holds every control and gives the views 480 px each.
+SIDEBAR = (
+    ".v-navigation-drawer.solara-content-main"
+    " { min-width: 320px !important; max-width: 320px !important; }"
+)
 ROW = "display:flex;justify-content:space-between;font-size:16px;line-height:1.6"
 
 

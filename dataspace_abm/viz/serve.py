@@ -25,6 +25,7 @@ OFFLINE_ENV = {
 # default of 24 h would keep every student's model of a seminar. Set to override.
 CULL_TIMEOUT = "120s"
 APP = "dataspace_abm.viz.app"
+PAGES = {"holarchy": APP, "morphogenesis": "dataspace_abm.viz.morphogenesis_page"}
 
 
 def keep_offline() -> None:
@@ -70,8 +71,11 @@ def address_problem(host: str, port: int) -> str | None:
     return None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
-    """Run the Solara server for the page until interrupted; returns an exit code."""
+def serve(host: str = "127.0.0.1", port: int = 8765, page: str = "holarchy") -> int:
+    """Run the Solara server for ``page`` (one of ``PAGES``) until interrupted; returns an
+    exit code."""
+    if page not in PAGES:
+        return _error(f"--page {page!r} is invalid: allowed one of {', '.join(PAGES)}")
     problem = address_problem(host, port)
     if problem is not None:
         return _error(problem)
@@ -88,5 +92,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
     from solara.__main__ import run
 
     args = ["--host", host, "--port", str(port), "--production", "--no-check-version"]
-    run.main([*args, "--no-open", APP], prog_name="dataspace-abm viz", standalone_mode=False)
+    run.main(
+        [*args, "--no-open", PAGES[page]], prog_name="dataspace-abm viz", standalone_mode=False
+    )
     return 0

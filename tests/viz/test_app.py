@@ -477,10 +477,16 @@ def summary_text(box):
 # --- serving -------------------------------------------------------------------------
 def test_viz_command_binds_to_loopback_unless_told(monkeypatch):
     calls = []
-    monkeypatch.setattr(vizserve, "serve", lambda host, port: calls.append((host, port)) or 0)
+    monkeypatch.setattr(vizserve, "serve", lambda *args: calls.append(args) or 0)
     assert main(["viz"]) == 0
-    assert main(["viz", "--host", "0.0.0.0", "--port", "9000"]) == 0
-    assert calls == [("127.0.0.1", 8765), ("0.0.0.0", 9000)]
+    assert main(["viz", "--host", "0.0.0.0", "--port", "9000", "--page", "morphogenesis"]) == 0
+    assert calls == [("127.0.0.1", 8765, "holarchy"), ("0.0.0.0", 9000, "morphogenesis")]
+
+
+def test_an_unknown_page_is_refused_in_one_line(capsys):
+    assert vizserve.serve("127.0.0.1", 8765, "garden") == 2
+    err = capsys.readouterr().err
+    assert "--page 'garden'" in err and "morphogenesis" in err and err.count("\n") == 1
 
 
 def test_page_files_come_from_this_machine(monkeypatch, capsys):
