@@ -45,18 +45,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_command(port: int) -> list[str]:
-    """``dataspace-abm viz`` on ``port``, from this interpreter's environment."""
+def server_command(port: int, page: str = "holarchy") -> list[str]:
+    """``dataspace-abm viz`` for ``page`` on ``port``, from this interpreter's environment."""
     script = Path(sys.executable).with_name("dataspace-abm")
+    viz = ["viz", "--port", str(port), "--page", page]
     if script.exists():
-        return [str(script), "viz", "--port", str(port)]
-    return [sys.executable, "-m", "dataspace_abm.cli", "viz", "--port", str(port)]
+        return [str(script), *viz]
+    return [sys.executable, "-m", "dataspace_abm.cli", *viz]
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    """Start the page's server on ``port``; returns once the page answers."""
+def start_server(port: int, log: Path, page: str = "holarchy") -> subprocess.Popen:
+    """Start the server of ``page`` on ``port``; returns once the page answers."""
     out = log.open("w")
-    proc = subprocess.Popen(server_command(port), stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(server_command(port, page), stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + SLOW / 1000
     while time.monotonic() < deadline:
         if proc.poll() is not None:
