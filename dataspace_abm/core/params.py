@@ -540,13 +540,15 @@ def _check_memory(n_cells: int, n_holons: int, params: Mapping[str, Any]) -> Non
         )
 
 
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """``key=value`` from the command line; the value is read as TOML (numbers, lists, text)."""
+def parse_assignment(text: str, table: Mapping[str, Parameter] | None = None) -> tuple[str, Any]:
+    """``key=value`` from the command line, ``key`` one of ``table`` (the model's
+    parameters by default); the value is read as TOML (numbers, lists, text)."""
+    table = PARAMETERS if table is None else table
     if "=" not in text:
         raise ParameterError(text, text, "the form key=value")
     key, raw = (part.strip() for part in text.split("=", 1))
-    if key not in PARAMETERS:
-        raise ParameterError(key, raw, "one of the known parameters: " + ", ".join(PARAMETERS))
+    if key not in table:
+        raise ParameterError(key, raw, "one of the known parameters: " + ", ".join(table))
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:

@@ -7,11 +7,10 @@ spacings, free energy, bits, energy) and writes the per-step table as Parquet.
 from __future__ import annotations
 
 import argparse
-import tomllib
 from pathlib import Path
-from typing import Any
 
 from ...core.parameter import ParameterError
+from ...core.params import parse_assignment
 from .model import PARAMETERS, SIDES, MorphogenesisModel
 
 
@@ -28,25 +27,13 @@ def add_command(sub) -> None:
     cmd.add_argument("--out", type=Path, default=Path("results/morphogenesis"), help="folder")
 
 
-def _assignment(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise ParameterError(text, text, "the form key=value")
-    key, raw = (part.strip() for part in text.split("=", 1))
-    if key not in PARAMETERS:
-        raise ParameterError(key, raw, "one of " + ", ".join(PARAMETERS))
-    try:
-        return key, tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return key, raw
-
-
 def run(args: argparse.Namespace, prepare_out) -> int:
     """Check every option, then run, print the summary and write ``morphogenesis.parquet``."""
     if args.steps < 0:
         raise ParameterError("--steps", args.steps, "an integer in [0, inf)")
     if args.cut and not 0 <= args.cut_at <= args.steps:
         raise ParameterError("--cut-at", args.cut_at, f"an integer in [0, {args.steps}]")
-    overrides = dict(_assignment(text) for text in args.set)
+    overrides = dict(parse_assignment(text, PARAMETERS) for text in args.set)
     model = MorphogenesisModel(**{**overrides, "seed": args.seed})
     prepare_out(args.out)
     model.run(args.cut_at if args.cut else args.steps)

@@ -118,7 +118,47 @@ class MorphCell(mesa.Agent):
         self.model.pending.append((self.col, self.model.update(np.array([self.col]))))
 
 
-class MorphogenesisModel(mesa.Model):
+class Ensemble(mesa.Model):
+    """What the morphogenesis models share: cells stepped by either engine and written
+    at once, ``run`` and the per-step table. A subclass sets ``engine``, ``v``, ``x``,
+    ``s``, ``alive``, ``rows`` and ``update(cols)``."""
+
+    def cells_step(self, living: np.ndarray) -> dict[str, np.ndarray]:
+        """The living cells' updates: at once, or each agent its own column."""
+        if self.engine == "vectorized":
+            return self.update(living)
+        self.pending = []
+        self.agents_by_type[MorphCell].shuffle_do("step")  # order free: all read the start
+        self.pending.sort(key=lambda item: item[0])
+        new = {k: np.hstack([u[k] for _, u in self.pending]) for k in ("v", "x", "s")}
+        new["F"] = np.concatenate([u["F"] for _, u in self.pending])
+        return new
+
+    def commit(self, living: np.ndarray, new: dict[str, np.ndarray]) -> tuple[np.ndarray, float]:
+        """Write the updates; each column's free energy and the squared move and change
+        of release, summed."""
+        moved = ((new["x"] - self.x[:, living]) ** 2).sum()
+        moved += ((new["s"] - self.s[:, living]) ** 2).sum()
+        self.v[:, living], self.x[:, living], self.s[:, living] = new["v"], new["x"], new["s"]
+        free = np.zeros(self.alive.size)
+        free[living] = new["F"]
+        return free, float(moved)
+
+    def run(self, steps: int) -> pd.DataFrame:
+        """``steps`` steps; the per-step table."""
+        if not isinstance(steps, (int, np.integer)) or steps < 0:
+            raise ParameterError("steps", steps, "an integer in [0, inf)")
+        for _ in range(int(steps)):
+            self.step()
+        return self.table
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row a step (step 0 the start)."""
+        return pd.DataFrame(self.rows)
+
+
+class MorphogenesisModel(Ensemble):
     """Cells sharing a generative model of a form, each inferring its place in it."""
 
     def __init__(self, engine: str = "vectorized", **overrides: Any) -> None:
@@ -163,30 +203,9 @@ class MorphogenesisModel(mesa.Model):
     def step(self) -> None:
         """Every living cell infers and acts on what it sensed at the step's start."""
         living = np.flatnonzero(self.alive)
-        if self.engine == "vectorized":
-            new = self.update(living)
-        else:
-            self.pending = []
-            self.agents.shuffle_do("step")  # order is free: each reads the step's start
-            self.pending.sort(key=lambda item: item[0])
-            new = {k: np.hstack([u[k] for _, u in self.pending]) for k in ("v", "x", "s")}
-            new["F"] = np.concatenate([u["F"] for _, u in self.pending])
-        moved = ((new["x"] - self.x[:, living]) ** 2).sum() + (
-            (new["s"] - self.s[:, living]) ** 2
-        ).sum()
-        self.v[:, living], self.x[:, living], self.s[:, living] = new["v"], new["x"], new["s"]
-        free = np.zeros(self.form.n)
-        free[living] = new["F"]
+        free, moved = self.commit(living, self.cells_step(living))
         self.elapsed += self.p["dt"]
-        self.rows.append(self.measure(free, float(moved), 1.0))
-
-    def run(self, steps: int) -> pd.DataFrame:
-        """``steps`` steps; the per-step table."""
-        if not isinstance(steps, (int, np.integer)) or steps < 0:
-            raise ParameterError("steps", steps, "an integer in [0, inf)")
-        for _ in range(int(steps)):
-            self.step()
-        return self.table
+        self.rows.append(self.measure(free, moved, 1.0))
 
     # --- perturbations -----------------------------------------------------------------
     def regenerate(self, keep: str = "left", noise: float = 1 / 512) -> np.ndarray:
@@ -261,8 +280,3 @@ class MorphogenesisModel(mesa.Model):
         """True when the living cells believe in distinct places, each more than ``certainty``."""
         q = inference.softmax(self.v[:, self.alive])
         return len(set(q.argmax(axis=0))) == q.shape[1] and bool(q.max(axis=0).min() > certainty)
-
-    @property
-    def table(self) -> pd.DataFrame:
-        """One row a step (step 0 the start)."""
-        return pd.DataFrame(self.rows)

@@ -19,7 +19,6 @@ from typing import Any
 
 import mesa
 import numpy as np
-import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from ...core.equations import message_bits
@@ -27,7 +26,7 @@ from ...core.parameter import Parameter, ParameterError, param
 from ...core.params import ENERGY_SETTINGS
 from . import inference
 from .form import Form, named_form
-from .model import ENGINES, PARAMETERS, MorphCell, resolve
+from .model import ENGINES, PARAMETERS, Ensemble, MorphCell, resolve
 
 NESTED: dict[str, Parameter] = {
     "organs": param(3, "int", "nesting", "organs in the organism", low=1, high=64),
@@ -95,7 +94,7 @@ class Organ(mesa.Agent):
         return np.argmax(self.model.v[:, self.cols], axis=0)
 
 
-class OrganismModel(mesa.Model):
+class OrganismModel(Ensemble):
     """An organism of ``organs`` organs, each of ``form.n`` self-assembling cells."""
 
     def __init__(self, engine: str = "vectorized", regime: str = "landscape", **overrides: Any):
@@ -187,38 +186,16 @@ class OrganismModel(mesa.Model):
     def step(self) -> None:
         """Cells infer and act (or obey the planner); organs report; the organism moves
         the centres of the organs whose means are off its targets."""
-        p, n, k = self.p, self.form.n, self.p["organs"]
+        p = self.p
         living = np.flatnonzero(self.alive)
-        if self.regime == "planner":
-            new = self.planned(living)
-        elif self.engine == "vectorized":
-            new = self.update(living)
-        else:
-            self.pending = []
-            self.agents_by_type[MorphCell].shuffle_do("step")
-            self.pending.sort(key=lambda item: item[0])
-            new = {key: np.hstack([u[key] for _, u in self.pending]) for key in ("v", "x", "s")}
-            new["F"] = np.concatenate([u["F"] for _, u in self.pending])
-        moved = ((new["x"] - self.x[:, living]) ** 2).sum() + (
-            (new["s"] - self.s[:, living]) ** 2
-        ).sum()
-        self.v[:, living], self.x[:, living], self.s[:, living] = new["v"], new["x"], new["s"]
-        free = np.zeros(n * k)
-        free[living] = new["F"]
+        new = self.planned(living) if self.regime == "planner" else self.cells_step(living)
+        free, moved = self.commit(living, new)
         means = np.stack([organ.mean for organ in self.organs], axis=1)
         self.eta += p["dt"] * p["k_organism"] * (self.targets - means)  # integral control
         changed = np.sqrt(((self.eta - self.sent) ** 2).sum(axis=0)) > p["delta"]
         self.sent[:, changed] = self.eta[:, changed]
         self.elapsed += p["dt"]
-        self.rows.append(self.measure(free, float(moved), 1.0, float(changed.sum()), 1.0))
-
-    def run(self, steps: int) -> pd.DataFrame:
-        """``steps`` steps; the per-step table."""
-        if not isinstance(steps, (int, np.integer)) or steps < 0:
-            raise ParameterError("steps", steps, "an integer in [0, inf)")
-        for _ in range(int(steps)):
-            self.step()
-        return self.table
+        self.rows.append(self.measure(free, moved, 1.0, float(changed.sum()), 1.0))
 
     def move_target(self, organ: int, by: tuple[float, float]) -> None:
         """The organism wants organ ``organ`` elsewhere (a change of its own target)."""
@@ -280,11 +257,6 @@ class OrganismModel(mesa.Model):
             "bits_down": float(down),
             **energy,
         }
-
-    @property
-    def table(self) -> pd.DataFrame:
-        """One row a step (step 0 the start)."""
-        return pd.DataFrame(self.rows)
 
 
 __all__ = ["NESTED", "PARAMETERS", "Organ", "OrganismModel"]
