@@ -166,7 +166,9 @@ def Page() -> None:
         style="display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:8px",
         classes=["dataspace-views"],
     ):
-        with solara.Column(style=CARD, gap="2px", classes=["dataspace-form"]):
+        with solara.Column(
+            style={**CARD, "align-self": "start"}, gap="2px", classes=["dataspace-form"]
+        ):
             solara.Select(
                 "field shown",
                 values=list(SIGNALS),

@@ -29,7 +29,7 @@ def _star(cx: float, cy: float, r: float) -> str:
 def form_svg(model: MorphogenesisModel, signal: int = 1) -> str:
     """The cells (coloured by their most likely place) over the field of ``signal`` the
     living cells release, with the form's places as stars."""
-    c = Canvas(620, 400, XLIM, YLIM, margin=(48, 46, 110, 40), clip="clip-form")
+    c = Canvas(540, 350, XLIM, YLIM, margin=(48, 46, 100, 40), clip="clip-form")
     xs = np.linspace(*XLIM, GRID[0] + 1)
     ys = np.linspace(*YLIM, GRID[1] + 1)
     cx, cy = (xs[:-1] + xs[1:]) / 2, (ys[:-1] + ys[1:]) / 2
@@ -69,7 +69,7 @@ def form_svg(model: MorphogenesisModel, signal: int = 1) -> str:
         )
     c.axes("location", "location", nice_ticks(*XLIM), nice_ticks(*YLIM), "{:.3g}")
     levels = np.linspace(0, top, 9)
-    c.colour_bar(levels, hex_colours(levels[:-1] + top / 16, norm, "Greys"), "signal", c.width - 96)
+    c.colour_bar(levels, hex_colours(levels[:-1] + top / 16, norm, "Greys"), "signal", c.width - 88)
     title = f"step {len(model.rows) - 1}: {int(living.sum())} cells, {SIGNALS[signal]}"
     return c.markup("dataspace-form-svg", title)
 
