@@ -231,3 +231,25 @@ def test_the_command_refuses_bad_input_in_one_line(argv, needle, tmp_path, capsy
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()  # refused before any work
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.one_of(st.integers(1, 60), st.sampled_from(["left", "right"])), max_size=6))
+def test_cuts_and_steps_keep_agents_columns_and_books_together(plan):
+    """Whatever the order of steps and cuts: one agent a living column, daughters where
+    cells left, and the totals the sums of the table."""
+    model = MorphogenesisModel(seed=1)
+    for move in plan:
+        if isinstance(move, str):
+            before = int(model.alive.sum())
+            daughters = model.regenerate(move)
+            assert len(daughters) == before // 2 and int(model.alive.sum()) == 2 * (before // 2)
+        else:
+            model.run(move)
+        cols = sorted(cell.col for cell in model.agents)
+        assert cols == list(np.flatnonzero(model.alive))
+    table = model.table
+    assert model.totals["bits"] == table["bits"].sum()
+    energy = table[["energy_action", "energy_inference", "energy_communication"]].to_numpy()
+    assert model.totals["energy"] == pytest.approx(energy.sum())
+    assert np.isfinite(model.x).all() and np.isfinite(model.v).all()
