@@ -44,7 +44,7 @@ def build(values: dict[str, Any]) -> MorphogenesisModel:
 
 def summary_html(model: MorphogenesisModel) -> str:
     """The card's rows: step, cells, permutation, certainty, form error, free energy, bits."""
-    last = model.table.iloc[-1]  # the last step's; a cut since changes the form at once
+    last = model.rows[-1]  # the last step's; a cut since changes the form at once
     beliefs = inference.softmax(model.v[:, model.alive])
     rows = {
         "step": f"{len(model.rows) - 1} (t = {model.elapsed:.2f})",

@@ -9,6 +9,7 @@ from matplotlib import colormaps, colors
 from ..scenarios.morphogenesis import MorphogenesisModel
 from ..scenarios.morphogenesis.form import field
 from .svg import Canvas, hex_colours, nice_ticks
+from .views import MAX_POINTS
 
 XLIM, YLIM = (-3.6, 4.1), (-2.3, 2.3)  # the paper's form with a margin
 GRID = (40, 24)  # field samples across and up: about 70 kB of SVG a frame
@@ -76,11 +77,14 @@ def form_svg(model: MorphogenesisModel, signal: int = 1) -> str:
 
 def history_svg(model: MorphogenesisModel) -> str:
     """Free energy (log) and the form's error in spacings over the run."""
-    table = model.table
-    last = max(int(table["step"].iloc[-1]), 1)
+    # the rows themselves, thinned as the main page's curves: no table built a frame
+    rows = model.rows
+    kept = np.unique(np.linspace(0, len(rows) - 1, min(len(rows), MAX_POINTS)).round().astype(int))
+    table = {k: np.array([rows[i][k] for i in kept]) for k in ("step", "free_energy", "form_error")}
+    last = max(int(table["step"][-1]), 1)
     panels = []
-    free = np.log10(np.maximum(table["free_energy"].to_numpy(), 1e-3))
-    error = (table["form_error"] / model.form.spacing).to_numpy()
+    free = np.log10(np.maximum(table["free_energy"], 1e-3))
+    error = table["form_error"] / model.form.spacing
     for name, y, lo, hi, unit, colour in (
         (
             "free-energy",
