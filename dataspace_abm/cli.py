@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from .batch.cli import add_commands, run_experiment
+from .classroom import cli as classroom
 from .core import params as P
 from .core.metrics import time_to_target
 from .core.model import HolarchyModel
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     page.add_argument("--out", type=Path, default=Path("results/page-bench.json"), help="JSON file")
     add_commands(sub)  # experiment, sensitivity
     morphogenesis.add_command(sub)
+    classroom.add_commands(sub)
     return parser
 
 
@@ -249,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             return page_bench(args)
         if args.command == "morphogenesis":
             return morphogenesis.run(args, prepare_out)
+        if args.command in ("classroom", "classroom-bench"):
+            return classroom.run(args)
         return bench(args) if args.command == "bench" else run(args)
     except (P.ParameterError, UsageError) as exc:
         print(f"dataspace-abm: error: {exc}", file=sys.stderr)

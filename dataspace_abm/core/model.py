@@ -55,7 +55,7 @@ class HolarchyModel(mesa.Model):
             self.holarchy, p["d"], self.environment.niche(0), pi_h, p["pi_prior"]
         )
         self.environment.begin_step(0, self.state)
-        self.regime = regime_class(p["mode"], p["engine"])(p, self.state, self.holarchy, self.rng)
+        self.regime = self.regime_type()(p, self.state, self.holarchy, self.rng)
         self.regime.start(self.environment.target(0))
         # every holon by its row, removed ones included (their rows stay, marked dead)
         self._by_row: list[list[Holon]] = [
@@ -76,6 +76,10 @@ class HolarchyModel(mesa.Model):
             model_reporters={name: partial(_column, name=name) for name in columns}
         )
         self.datacollector.collect(self)
+
+    def regime_type(self) -> type:
+        """The regime class this model runs (a subclass may extend the rules)."""
+        return regime_class(self.p["mode"], self.p["engine"])
 
     @property
     def target(self) -> np.ndarray:
@@ -139,6 +143,13 @@ class HolarchyModel(mesa.Model):
         alive = np.flatnonzero(self.state.levels[level].alive)
         count = int(round(fraction * alive.size))
         chosen = np.sort(self.rng.choice(alive, size=count, replace=False))
+        return self.remove_rows(level, chosen)
+
+    def remove_rows(self, level: int, chosen: np.ndarray) -> list[Holon]:
+        """Remove the living holons of rows ``chosen`` of level 0 or 1 (as
+        :meth:`remove_fraction`, with the rows given: several models can lose the same)."""
+        chosen = np.sort(np.asarray(chosen, dtype=np.int64))
+        chosen = chosen[self.state.levels[level].alive[chosen]]
         removed = [self._by_row[level][row] for row in chosen]
         if level == 1:
             for row in chosen:

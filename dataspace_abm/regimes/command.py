@@ -146,10 +146,7 @@ class Command(Regime):
         s, e = self.state, self.arrays
         alive = s.levels[0].alive
         self.read_reports(inputs)
-        key = (s.niche_stamp, self.views_read)
-        e.setpoint = self.kept_view.setpoints(
-            key, e.view_h, s.pi_h, inputs.target, alive, *self.bounds
-        )
+        e.setpoint = self.setpoints(inputs, alive)
         changed = eq.moved(e.setpoint, e.sent_order, self.g.delta)
         if self.network.fair:  # repair: an order not sent for refresh_every steps goes again
             changed |= self.network.due(inputs.step, self.ordered_at)
@@ -160,6 +157,14 @@ class Command(Regime):
         w = alive.astype(float)
         seen = e.setpoint if self.g.filter else e.view_x  # v2 cells report no state
         root.x[0] = np.sum(seen * w[:, None], axis=0) / max(w.sum(), 1.0)
+
+    def setpoints(self, inputs: StepInputs, alive: np.ndarray) -> np.ndarray:
+        """Every cell's set point: the optimum over the niches the centre has read."""
+        key = (self.state.niche_stamp, self.views_read)
+        e = self.arrays
+        return self.kept_view.setpoints(
+            key, e.view_h, self.state.pi_h, inputs.target, alive, *self.bounds
+        )
 
     def send(self, level: int, rows: slice, inputs: StepInputs) -> None:
         if level == 0:

@@ -258,16 +258,10 @@ class Landscape(Regime):
         ok = delivered(None if lost is None else lost[kids], receive)
         net = self.network
         stamp = lv.passed_time[rows][parent]  # when what the landscape rests on was seen
+        carried = self.carried(lv, below)
         if net.fair:  # in flight for hop_latency steps
             to, source = index(kids)[ok], parent[ok]
-            writes = (
-                ((below.tilt, lv.tilt_child[rows][source]),)
-                if self.tilted
-                else (
-                    (below.eta, lv.theta[rows][source]),
-                    (below.pi_eta, lv.pi_child[rows][source]),
-                )
-            )
+            writes = tuple((into, drawn[rows][source]) for into, drawn in carried)
             writes += ((below.landscape_time, stamp[ok]),)
             route = None
             if net.limited:
@@ -277,13 +271,16 @@ class Landscape(Regime):
             below.load[kids] += ok
             return
         np.copyto(below.landscape_time[kids], stamp, where=ok)
-        if self.tilted:
-            np.copyto(below.tilt[kids], lv.tilt_child[rows][parent], where=ok[:, None])
-            below.load[kids] += ok
-            return
-        np.copyto(below.eta[kids], lv.theta[rows][parent], where=ok[:, None])
-        np.copyto(below.pi_eta[kids], lv.pi_child[rows][parent], where=ok)
+        for into, drawn in carried:
+            np.copyto(into[kids], drawn[rows][parent], where=ok if into.ndim == 1 else ok[:, None])
         below.load[kids] += ok
+
+    def carried(self, lv, below) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """What a landscape message carries: (the child's mailbox, the parent's drawn
+        value) for the tilt, or for the well's centre and precision."""
+        if self.tilted:
+            return ((below.tilt, lv.tilt_child),)
+        return ((below.eta, lv.theta), (below.pi_eta, lv.pi_child))
 
     def publish(self, rows: slice, inputs: StepInputs) -> None:
         """The top's tilt, when it moved, straight to each living cell below: one message
