@@ -66,7 +66,7 @@ class Record:
     )
     inputs: list[np.ndarray] = field(default_factory=list)  # class: steered, centre, pi, tilt
     students: list[list[str]] = field(default_factory=list)
-    events: dict[int, str] = field(default_factory=dict)
+    events: list[tuple[int, str]] = field(default_factory=list)  # (step, what the teacher did)
 
 
 def _check_point(name: str, value: Any) -> np.ndarray:
@@ -169,12 +169,13 @@ class Room:
         with self.lock:
             fraction = _check_number("fraction", fraction, 0.0, 0.9)
             alive = np.flatnonzero(self.models["class"].state.levels[0].alive)
-            rows = self.removal_rng.choice(alive, size=int(round(fraction * alive.size)))
+            count = int(round(fraction * alive.size))
+            rows = np.sort(self.removal_rng.choice(alive, size=count, replace=False))
             for model in self.models.values():
-                model.remove_rows(0, np.unique(rows))
-            self.record.events[self.step_count] = f"removed {np.unique(rows).size} cells"
+                model.remove_rows(0, rows)
+            self.record.events.append((self.step_count, f"removed {count} cells"))
             self._note()
-            return int(np.unique(rows).size)
+            return count
 
     def shock(self, size: float = 0.5) -> None:
         """Move the target by ``size`` in every dimension in all three models."""
@@ -182,7 +183,7 @@ class Room:
             size = _check_number("size", size, -2.0, 2.0)
             for model in self.models.values():
                 model.shock(size)
-            self.record.events[self.step_count] = f"target moved by {size:+g}"
+            self.record.events.append((self.step_count, f"target moved by {size:+g}"))
             self._note()
 
     # --- seats -------------------------------------------------------------------------
@@ -346,7 +347,11 @@ class Room:
             if not frames:
                 return pd.DataFrame(columns=["round", "model", "step", "organization", *SCORES])
             table = pd.concat(frames, ignore_index=True)
-            table["event"] = table["step"].map(rec.events).fillna("")
+            # an event happens between steps: it is on the rows of the step after it
+            done: dict[int, str] = {}
+            for t, text in rec.events:
+                done[t + 1] = f"{done[t + 1]}; {text}" if t + 1 in done else text
+            table["event"] = [done.get(t, "") for t in table["step"]]
             return table
 
     def parquet(self) -> bytes:

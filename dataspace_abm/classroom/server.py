@@ -9,6 +9,7 @@ seat when they join: what they send acts on their own organization, whatever it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import threading
 import time
@@ -26,6 +27,7 @@ from .room import Room, RoomError
 from .views import student_view, teacher_view
 
 STUDENT_PERIOD, TEACHER_PERIOD = 0.1, 0.25  # seconds between a page's updates, at most
+WEBSOCKETS = "websockets-sansio"  # uvicorn's websockets implementation (not the legacy one)
 FORBIDDEN = 4403  # websocket close code: the teacher's key was wrong
 
 
@@ -84,9 +86,15 @@ class Classroom:
                 WebSocketRoute("/ws/teacher", self.teacher_socket),
                 WebSocketRoute("/ws/student", self.student_socket),
             ],
-            on_startup=[self.player.start],
-            on_shutdown=[self.player.stopped.set],
+            lifespan=self.lifespan,
         )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette):
+        """The player steps the room while the server runs."""
+        self.player.start()
+        yield
+        self.player.stopped.set()
 
     def _teacher(self, key: str | None) -> bool:
         return key is not None and secrets.compare_digest(key, self.key)
@@ -144,10 +152,10 @@ class Classroom:
             await asyncio.sleep(period)
 
     async def teacher_socket(self, socket: WebSocket) -> None:
+        await socket.accept()  # then closed with a code the page can tell the teacher
         if not self._teacher(socket.query_params.get("key")):
-            await socket.close(code=FORBIDDEN)
+            await socket.close(code=FORBIDDEN, reason="the teacher's key is wrong")
             return
-        await socket.accept()
         lock = asyncio.Lock()
         pusher = asyncio.create_task(
             self._push(socket, lambda: teacher_view(self.room), TEACHER_PERIOD, lock)
@@ -252,4 +260,4 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"teacher:  http://{shown}:{port}/?key={classroom.key}", flush=True)
     print(f"students: http://{shown}:{port}/student", flush=True)
-    uvicorn.run(classroom.app, host=host, port=port, log_level=log_level, ws_ping_interval=20)
+    uvicorn.run(classroom.app, host=host, port=port, log_level=log_level, ws=WEBSOCKETS)

@@ -116,5 +116,5 @@ def teacher_view(room: Room) -> dict[str, Any]:
             "board": board,
             "totals": {name: room.totals(name) for name in MODELS},
             "history": {name: room.history[name][-HISTORY:] for name in MODELS},
-            "events": [f"step {t}: {text}" for t, text in sorted(room.record.events.items())],
+            "events": [f"step {t}: {text}" for t, text in room.record.events],
         }
