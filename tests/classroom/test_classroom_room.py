@@ -155,7 +155,8 @@ def test_every_number_on_the_scoreboard_comes_back_from_the_rounds_table(room):
         tracking = np.hypot(last.contribution_0.sum(), last.contribution_1.sum())
         assert tracking == pytest.approx(model.metrics["tracking_error"], abs=1e-12)
         # the round's bits and energy since step 1 (step 0's were counted at the build)
-        assert rows.bits.sum() == pytest.approx(model.totals["bits"] - bits_at_build(name), rel=1e-9)
+        since = model.totals["bits"] - bits_at_build(name)
+        assert rows.bits.sum() == pytest.approx(since, rel=1e-9)
     mine = table[(table.model == "class") & (table.organization == ann.organization)]
     assert (mine.student == "Ann").all() and (mine.precision == 1.0).all()
     assert (mine.tilt_1 == 0.2).all()

@@ -23,7 +23,8 @@ from dataspace_abm.viz.bench import free_port
 def served():
     classroom = Classroom(Room(seed=2, organizations=5), teacher_key="secret")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(classroom.app, port=port, log_level="warning", ws=WEBSOCKETS))
+    config = uvicorn.Config(classroom.app, port=port, log_level="warning", ws=WEBSOCKETS)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
