@@ -69,9 +69,9 @@ def test_round_1_holders_lose_the_optimum_and_the_others_carry_their_share(playe
     others = gaps[5:]  # followers and the organizations on the model's own rule
     ratio = others / own.mean()  # about six: 0.28 against 0.048
     assert np.all((ratio > 4) & (ratio < 8))
-    total = played["totals"]["class"]["optimality_gap"] / played["totals"]["own_rule"][
-        "optimality_gap"
-    ]
+    total = (
+        played["totals"]["class"]["optimality_gap"] / played["totals"]["own_rule"]["optimality_gap"]
+    )
     assert 7 < total < 13  # ten times: 0.48 against 0.048
 
 
