@@ -150,3 +150,18 @@ def test_a_closed_socket_frees_its_organization_and_the_token_brings_it_back(ser
     assert back["joined"] == seat["joined"] and back["token"] == seat["token"]
     other.close()
     again.close()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["classroom", "--port", "0"], "--port"),
+        (["classroom", "--organizations", "500"], "--organizations"),
+    ],
+)
+def test_a_bad_option_is_one_line_and_exit_code_2_before_anything_starts(argv, message, capsys):
+    from dataspace_abm.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "Traceback" not in err[0]
