@@ -253,3 +253,150 @@ def test_cuts_and_steps_keep_agents_columns_and_books_together(plan):
     energy = table[["energy_action", "energy_inference", "energy_communication"]].to_numpy()
     assert model.totals["energy"] == pytest.approx(energy.sum())
     assert np.isfinite(model.x).all() and np.isfinite(model.v).all()
+
+
+# --- the paper's figures: its perturbations (Fig. 5), the demo's build-up, the Laplace term
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(0, 7),
+    st.floats(0.2, 3.0),
+    st.integers(0, 2),
+    st.floats(0.2, 3.0),
+    st.floats(0.2, 3.0),
+    st.integers(0, 4),
+)
+def test_the_gradients_hold_with_a_sense_scaled(seed, col, position, axis, release, signal, index):
+    """Whatever sense is scaled (the position, one coordinate, the release, one signal or
+    all), action descends the free energy of what the cell then senses (at a state of an
+    intact run: some scaled runs diverge)."""
+    change = {"position_gain": position, "position_axis": axis, "release_gain": release}
+    gains = MorphogenesisModel(signal_gain=signal, signal_index=index, **change).gains
+    model = MorphogenesisModel(seed=seed)
+    model.run(150)
+    p, cols = model.p, np.array([col])
+
+    def free(x=None, s=None):
+        X, S = model.x.copy(), model.s.copy()
+        if x is not None:
+            X[:, col] = x
+        if s is not None:
+            S[:, col] = s
+        e = inf.sensed(X, S, model.alive, cols, p["decay"], 1.0, **gains)
+        e = e - inf.expected(model.form, inf.softmax(model.v[:, cols]), 1.0)
+        return float(inf.free_energy(e, model.v[:, cols], p["pi_sense"], p["pi_identity"])[0])
+
+    e = inf.sensed(model.x, model.s, model.alive, cols, p["decay"], 1.0, **gains)
+    e = e - inf.expected(model.form, inf.softmax(model.v[:, cols]), 1.0)
+    dx, ds = inf.action_gradient(
+        model.x, model.s, model.alive, cols, e, p["decay"], 1.0, p["pi_sense"], **gains
+    )
+    h = 1e-6
+    for name, grad, base in (("x", dx, model.x), ("s", ds, model.s)):
+        for k in range(grad.shape[0]):
+            up, down = base[:, col].copy(), base[:, col].copy()
+            up[k] += h
+            down[k] -= h
+            numeric = (free(**{name: up}) - free(**{name: down})) / (2 * h)
+            assert grad[k, 0] == pytest.approx(numeric, rel=1e-4, abs=1e-5), (name, k)
+
+
+def test_a_sense_scaled_by_one_leaves_the_run_as_it_was():
+    plain = MorphogenesisModel(seed=2)
+    scaled = MorphogenesisModel(seed=2, signal_index=3, position_axis=1, build_up_time=1.0)
+    plain.run(300)
+    scaled.run(300)
+    for name in ("v", "x", "s"):
+        assert np.array_equal(getattr(plain, name), getattr(scaled, name))
+    gains = MorphogenesisModel(signal_gain=0.25, signal_index=2, position_gain=2.0).gains
+    assert np.array_equal(gains["gain"], [1.0, 0.25, 1.0, 1.0]) and gains["position_gain"] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"signal_index": 5}, "'signal_index'"),
+        ({"position_axis": 3}, "'position_axis'"),
+        ({"release_gain": -0.5}, "'release_gain'"),
+        ({"build_up_time": 0.0}, "'build_up_time'"),
+    ],
+)
+def test_the_new_senses_and_build_up_refuse_bad_values(overrides, needle):
+    with pytest.raises(ParameterError) as caught:
+        MorphogenesisModel(**overrides)
+    assert needle in str(caught.value)
+
+
+def _believed(model):
+    q = inf.softmax(model.v[:, model.alive])
+    return q.argmax(axis=0), q.max(axis=0)
+
+
+def test_the_papers_dysmorphogenesis_malforms_the_form_as_its_fig_5_panels():
+    """Each of the paper's Fig. 5 changes, on every cell from the start (seed 0): the
+    form fails, each in its own way."""
+    form = named_form("paper")
+    head, three = form.signals[1] > 0, form.signals[2] > 0
+    runs = {}
+    for name, change in {
+        "signal 2": {"signal_gain": 0.25, "signal_index": 2},
+        "signal 3": {"signal_gain": 0.25, "signal_index": 3},
+        "long axis": {"position_gain": 2.0, "position_axis": 1},
+        "release": {"release_gain": 2.0},
+    }.items():
+        model = MorphogenesisModel(seed=0, **change)
+        model.run(ASSEMBLED)
+        assert not model.is_permutation()
+        runs[name] = model
+    believed, _ = _believed(runs["signal 2"])
+    assert not head[believed].any()  # no cell takes a place releasing signal 2: no head
+    believed, _ = _believed(runs["signal 3"])
+    assert not three[believed].any() and head[believed].sum() >= 5  # those types fail alone
+    x = runs["long axis"].x
+    length, width = (x.std(axis=1) / form.positions.std(axis=1)).tolist()
+    assert length < 0.6 < 1.0 < width  # compressed along the long axis only
+    x = runs["release"].x
+    radius = np.sqrt(((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=0).mean())
+    target = np.sqrt((form.positions**2).sum(axis=0).mean())
+    _, certain = _believed(runs["release"])
+    assert radius < 0.5 * target and certain.min() < 0.3  # atrophied, undifferentiated
+
+
+def test_under_the_demos_slow_build_up_the_form_still_assembles():
+    """SPM's demo builds the signal up over its whole run: ramp(30 time units) = 1 - e^-2."""
+    assert inf.ramp(30.0, 30.0) == pytest.approx(1 - np.exp(-2))
+    assert inf.ramp(0.5, 1.0) == inf.ramp(0.5)
+    model = MorphogenesisModel(seed=0, build_up_time=30.0)
+    model.run(ASSEMBLED)
+    assert model.is_permutation() and model.form_error() < TOLERANCE * model.form.spacing
+    free = model.table["free_energy"].to_numpy()
+    assert free.argmax() > 0.9 * len(free)  # the cells' own F grows with the signal to the end
+
+
+def test_the_laplace_term_is_half_the_log_determinant_of_each_cells_posterior():
+    model = MorphogenesisModel(seed=5)
+    model.run(500)
+    p, b = model.p, inf.ramp(model.elapsed)
+    q = inf.softmax(model.v)
+    terms = inf.posterior_log_det(model.form, q, b, p["pi_sense"], p["pi_identity"])
+    predict = np.vstack([model.form.positions, model.form.signals, b * model.form.sensed])
+    for i in range(model.form.n):
+        j = predict @ (np.diag(q[:, i]) - np.outer(q[:, i], q[:, i]))
+        precision = p["pi_sense"] * j.T @ j + p["pi_identity"] * np.eye(model.form.n)
+        assert terms[i] == pytest.approx(0.5 * np.linalg.slogdet(precision)[1])
+
+
+def test_the_reports_comparison_with_the_paper_is_written(tmp_path):
+    from dataspace_abm.scenarios.morphogenesis.figures import against_paper
+
+    rows = against_paper(tmp_path, seeds=range(1))
+    for name in ("timecourse", "dysmorphogenesis"):
+        png = tmp_path / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert set(rows["figure"]) == {"3", "4", "5"}
+    assembly = rows[rows["experiment"] == "assembly, default build-up"].iloc[0]
+    assert assembly["free_energy_peak"] > 4 * assembly["free_energy_end"]  # rises, then falls
+    assert assembly["laplace_end"] < assembly["laplace_first"] < assembly["laplace_peak"]
+    assert (tmp_path / "against_paper.csv").read_text().startswith("figure,experiment,seed,")

@@ -23,10 +23,19 @@ def softmax(v: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=0, keepdims=True)
 
 
-def ramp(time: float) -> float:
-    """The extracellular signal's build-up, 1 - exp(-2 t), as in SPM's demo: at first no
-    cell has released anything."""
-    return 1.0 - np.exp(-2.0 * time)
+def ramp(time: float, duration: float = 1.0) -> float:
+    """The extracellular signal's build-up, 1 - exp(-2 t / duration): at first no cell has
+    released anything. SPM's demo has the same form with t the fraction of its run
+    (``duration`` its length); ``duration`` 1 is this project's default."""
+    return 1.0 - np.exp(-2.0 * time / duration)
+
+
+Gain = float | np.ndarray
+
+
+def _column(gain: Gain) -> Gain:
+    """A gain as it multiplies rows of a sense: a scalar as is, one per row as a column."""
+    return gain if np.ndim(gain) == 0 else np.asarray(gain, dtype=float).reshape(-1, 1)
 
 
 def expected(form: Form, q: np.ndarray, build_up: float) -> np.ndarray:
@@ -42,12 +51,17 @@ def sensed(
     cols: slice | np.ndarray,
     decay: float,
     build_up: float,
-    gain: float = 1.0,
+    gain: Gain = 1.0,
+    position_gain: Gain = 1.0,
+    release_gain: Gain = 1.0,
 ) -> np.ndarray:
     """What cells ``cols`` sense: their position, their release, the signal of every
-    living cell at their place (scaled by ``gain``, 1 for an intact sense), stacked."""
-    signal = gain * build_up * field(x[:, alive], s[:, alive], x[:, cols], decay)
-    return np.vstack([x[:, cols], s[:, cols], signal])
+    living cell at their place, stacked. Each sense is scaled by its gain (1 intact): the
+    signal by ``gain``, the position by ``position_gain``, the release by ``release_gain``;
+    a gain is one number or one per row (per signal, per coordinate)."""
+    signal = _column(gain) * build_up * field(x[:, alive], s[:, alive], x[:, cols], decay)
+    position = _column(position_gain) * x[:, cols]
+    return np.vstack([position, _column(release_gain) * s[:, cols], signal])
 
 
 def free_energy(
@@ -82,11 +96,13 @@ def action_gradient(
     decay: float,
     build_up: float,
     pi_sense: float,
-    gain: float = 1.0,
+    gain: Gain = 1.0,
+    position_gain: Gain = 1.0,
+    release_gain: Gain = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """dF/dx and dF/ds for cells ``cols``, through their own senses only: moving changes
     its position and the signal at its place; releasing changes its release and, at
-    distance 0, the signal it senses itself."""
+    distance 0, the signal it senses itself. The gains are those of :func:`sensed`."""
     m = s.shape[0]
     e_x, e_s, e_c = error[:2], error[2 : 2 + m], error[2 + m :]
     here = x[:, cols]  # 2 x k
@@ -94,8 +110,28 @@ def action_gradient(
     distance = np.sqrt((diff**2).sum(axis=0))
     others = alive[None, :] & (distance > 0)
     weight = np.where(others, np.exp(-decay * distance) / np.where(others, distance, 1.0), 0.0)
-    # d(signal_c at i)/d x_i = -decay * gain * build_up * sum_j s_cj w_ij (x_i - x_j)
-    slope = np.einsum("cj,kj,akj->cak", s, weight, diff) * (-decay * gain * build_up)
-    dx = pi_sense * (e_x + np.einsum("ck,cak->ak", e_c, slope))
-    ds = pi_sense * (e_s + gain * build_up * e_c)
+    g_c = _column(gain)
+    # d(signal_c at i)/d x_i = -decay * gain_c * build_up * sum_j s_cj w_ij (x_i - x_j)
+    slope = np.einsum("cj,kj,akj->cak", s, weight, diff)
+    if np.ndim(g_c) == 0:
+        slope = slope * (-decay * g_c * build_up)
+    else:
+        slope = slope * (-decay * build_up) * g_c[:, :, None]
+    dx = pi_sense * (_column(position_gain) * e_x + np.einsum("ck,cak->ak", e_c, slope))
+    ds = pi_sense * (_column(release_gain) * e_s + g_c * build_up * e_c)
     return dx, ds
+
+
+def posterior_log_det(
+    form: Form, q: np.ndarray, build_up: float, pi_sense: float, pi_identity: float
+) -> np.ndarray:
+    """Half the log-determinant of each cell's Laplace posterior precision over its
+    log-odds, pi_sense J'J + pi_identity I with J = d expected / d v (Gauss-Newton). The
+    Laplace free energy is :func:`free_energy` plus this term plus constants: the cells
+    descend :func:`free_energy` only, while the free energy SPM's DEM reports includes it."""
+    n = q.shape[0]
+    predict = np.vstack([form.positions, form.signals, build_up * form.sensed])
+    jacobian = q.T[:, :, None] * np.eye(n)[None] - q.T[:, :, None] * q.T[:, None, :]
+    j = np.einsum("ri,kij->krj", predict, jacobian)  # cells x senses x identities
+    precision = pi_sense * np.einsum("kri,krj->kij", j, j) + pi_identity * np.eye(n)[None]
+    return 0.5 * np.linalg.slogdet(precision)[1]

@@ -19,8 +19,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from ...core.equations import message_bits
-from ...core.parameter import Parameter, ParameterError, param
-from ...core.params import ENERGY_SETTINGS
+from ...core.parameter import ENERGY_SETTINGS, Parameter, ParameterError, param
 from . import inference
 from .form import FORMS, Form, named_form
 
@@ -31,6 +30,15 @@ PARAMETERS: dict[str, Parameter] = {
         1.0, "float", "form", "signals fall off as exp(-decay distance)", low=0.01, high=10.0
     ),
     "dt": param(0.01, "float", "time", "time a step (0.05 diverged)", low=1e-4, high=0.02),
+    # SPM's demo builds the signal up over its whole run (t = bin/32): 30 here
+    "build_up_time": param(
+        1.0,
+        "float",
+        "time",
+        "the signal builds up as 1 - exp(-2 t / build_up_time)",
+        low=1e-3,
+        high=1e4,
+    ),
     "pi_sense": param(
         float(np.exp(3)), "float", "inference", "sensory precision (SPM: e^3)", low=1e-3, high=1e3
     ),
@@ -51,6 +59,30 @@ PARAMETERS: dict[str, Parameter] = {
     ),
     "signal_gain": param(
         1.0, "float", "perturbation", "gain of the sensed signal (1 intact)", low=0.0, high=10.0
+    ),
+    # The paper's Fig. 5 scales one sense at a time: signal 2 or 3 by 1/4, the position by
+    # 1/2 (both coordinates) or 2 (the long axis, vertical in its plots), the release by 2
+    "signal_index": param(
+        0, "int", "perturbation", "signal_gain scales signal k (1-4), or all (0)", low=0, high=4
+    ),
+    "position_gain": param(
+        1.0, "float", "perturbation", "gain of the sensed position (1 intact)", low=0.0, high=10.0
+    ),
+    "position_axis": param(
+        0,
+        "int",
+        "perturbation",
+        "position_gain scales coordinate k (1 long axis, 2 short), or both (0)",
+        low=0,
+        high=2,
+    ),
+    "release_gain": param(
+        1.0,
+        "float",
+        "perturbation",
+        "gain of the sensed own release, the intracellular signal (1 intact)",
+        low=0.0,
+        high=10.0,
     ),
     "seed": param(0, "int", "run", "random seed", low=0, high=2**63 - 1),
     "float_bits": param(32, "int", "messages", "bits per released number", low=1, high=128),
@@ -84,6 +116,23 @@ def resolve(overrides: dict[str, Any], table: dict[str, Parameter] = PARAMETERS)
         if not spec.low <= value <= spec.high:
             raise ParameterError(name, value, spec.allowed())
     return values
+
+
+def sense_gains(p: dict[str, Any], m: int) -> dict[str, float | np.ndarray]:
+    """The gains of the senses (keywords of :func:`inference.sensed`) from the parameters:
+    one number for a sense scaled whole, one per row when one signal or coordinate is."""
+    gains: dict[str, float | np.ndarray] = {
+        "gain": p["signal_gain"],
+        "position_gain": p["position_gain"],
+        "release_gain": p["release_gain"],
+    }
+    if p["signal_index"]:  # both forms have m = 4 signals, the parameter's bound
+        gains["gain"] = np.ones(m)
+        gains["gain"][p["signal_index"] - 1] = p["signal_gain"]
+    if p["position_axis"]:
+        gains["position_gain"] = np.ones(2)
+        gains["position_gain"][p["position_axis"] - 1] = p["position_gain"]
+    return gains
 
 
 class MorphCell(mesa.Agent):
@@ -168,6 +217,7 @@ class MorphogenesisModel(Ensemble):
         super().__init__(rng=self.p["seed"])
         self.engine = engine
         self.form: Form = named_form(self.p["form"], self.p["decay"])
+        self.gains = sense_gains(self.p, self.form.m)
         n = self.form.n
         self.v = self.rng.standard_normal((n, n)) * self.p["start_spread"]
         q = inference.softmax(self.v)
@@ -184,14 +234,14 @@ class MorphogenesisModel(Ensemble):
     def update(self, cols: np.ndarray) -> dict[str, np.ndarray]:
         """New log-odds, position and release of cells ``cols`` and their free energy,
         from the arrays as they are (nothing is written)."""
-        p, b = self.p, inference.ramp(self.elapsed)
+        p, b = self.p, inference.ramp(self.elapsed, self.p["build_up_time"])
         v = self.v[:, cols]
         q = inference.softmax(v)
-        error = inference.sensed(self.x, self.s, self.alive, cols, p["decay"], b, p["signal_gain"])
+        error = inference.sensed(self.x, self.s, self.alive, cols, p["decay"], b, **self.gains)
         error = error - inference.expected(self.form, q, b)
         dv = inference.belief_gradient(self.form, q, v, error, b, p["pi_sense"], p["pi_identity"])
         dx, ds = inference.action_gradient(
-            self.x, self.s, self.alive, cols, error, p["decay"], b, p["pi_sense"], p["signal_gain"]
+            self.x, self.s, self.alive, cols, error, p["decay"], b, p["pi_sense"], **self.gains
         )
         return {
             "v": v - p["dt"] * p["k_belief"] * dv,

@@ -1,4 +1,5 @@
-"""Re-run the morphogenesis report's runs: figures and summary.csv next to this file.
+"""Re-run the morphogenesis report's runs: figures, summary.csv and against_paper.csv
+next to this file.
 
 python docs/experiments/morphogenesis/make_report.py [--out DIR]
 """
@@ -8,14 +9,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dataspace_abm.scenarios.morphogenesis.figures import draw
+import pandas as pd
+
+from dataspace_abm.scenarios.morphogenesis.figures import against_paper, draw
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent)
-    summary = draw(parser.parse_args().out)
+    out = parser.parse_args().out
+    summary = draw(out)
     print(
         summary.groupby(["experiment", "log_prior"], dropna=False).agg(
             formed=("permutation", "mean"), form_error=("form_error", "median")
         )
     )
+    paper = against_paper(out)
+    with pd.option_context("display.width", 200, "display.max_columns", 40):
+        print(paper.groupby(["figure", "experiment"], sort=False).median(numeric_only=True).T)
