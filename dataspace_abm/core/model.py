@@ -8,6 +8,7 @@ the model holds the state, draws the shared random numbers, steps and measures.
 
 from __future__ import annotations
 
+import importlib
 import time
 from functools import partial
 from typing import Any
@@ -69,7 +70,7 @@ class HolarchyModel(mesa.Model):
         self.totals = {"energy": 0.0, "bits": 0.0}
         self.collect_seconds = 0.0  # time spent measuring and collecting, for the benchmark
         self.state.reset_tally()
-        self.scenario_measures = self.environment.measures(0, self.state)
+        self.scenario_measures = self._measures(0)
         self.metrics = step_metrics(self, step_accounts(self))
         columns = COLUMNS + self.environment.columns
         self.datacollector = mesa.DataCollector(
@@ -78,7 +79,12 @@ class HolarchyModel(mesa.Model):
         self.datacollector.collect(self)
 
     def regime_type(self) -> type:
-        """The regime class this model runs (a subclass may extend the rules)."""
+        """The regime class this model runs: the scenario's own for the mode if it has
+        one, else the engine's (a subclass may extend the rules)."""
+        own = SCENARIOS[self.p["scenario"]].regimes.get(self.p["mode"])
+        if own is not None:
+            module, name = own.split(":")
+            return getattr(importlib.import_module(module), name)
         return regime_class(self.p["mode"], self.p["engine"])
 
     @property
@@ -112,12 +118,16 @@ class HolarchyModel(mesa.Model):
         # measures see what a message written straight into its mailbox would show
         regime.deliver(t + 1)
         accounts = step_accounts(self)  # every step, so cumulative sums miss nothing
-        self.scenario_measures = self.environment.measures(t, self.state)
+        self.scenario_measures = self._measures(t)
         if t % p["collect_every"] == 0:
             started = time.perf_counter()
             self.metrics = step_metrics(self, accounts)
             self.datacollector.collect(self)
             self.collect_seconds += time.perf_counter() - started
+
+    def _measures(self, t: int) -> dict[str, float]:
+        """The scenario's own columns: the environment's, and a scenario regime's."""
+        return {**self.environment.measures(t, self.state), **self.regime.measures()}
 
     def _inputs(self, t: int, target: np.ndarray) -> StepInputs:
         """All random numbers of a step, one per row, drawn in a fixed order: the shared
@@ -164,6 +174,21 @@ class HolarchyModel(mesa.Model):
         self.state.niche_stamp += 1  # the living cells' niches are another set now
         self.regime.on_removed()
         return removed
+
+    def revive_rows(self, level: int, rows: np.ndarray) -> list[Holon]:
+        """Bring the dead holons of ``rows`` back as new Mesa agents (a cell divided into
+        a dead cell's row, say); what their state is, the caller writes."""
+        rows = np.sort(np.asarray(rows, dtype=np.int64))
+        alive = self.state.levels[level].alive
+        if alive[rows].any():
+            raise ValueError("only dead rows can be revived")
+        born = [AGENT_CLASSES[level](self, int(row)) for row in rows]
+        for holon in born:
+            self._by_row[level][holon.row] = holon
+        alive[rows] = True
+        self.holons[level] = [h for h in self._by_row[level] if alive[h.row]]
+        self.state.niche_stamp += 1
+        return born
 
     # --- results ---------------------------------------------------------------------
     @property

@@ -227,6 +227,10 @@ class Regime:
         """Whether holons of ``level`` run inference (and so have a free energy of their own)."""
         return level == 0
 
+    def measures(self) -> dict[str, float]:
+        """Per-step measures of a scenario's own regime (its environment's columns)."""
+        return {}
+
     # --- start, random draws, removals -------------------------------------------------
     def start(self, target: np.ndarray) -> None:
         """Before the first step, once the environment's ``T(0)`` is known."""

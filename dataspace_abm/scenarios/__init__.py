@@ -12,8 +12,9 @@ from __future__ import annotations
 from .ai_grid import AI_GRID
 from .base import Scenario
 from .default import DEFAULT
+from .morphogenesis.scenario import MORPHOGENESIS
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (DEFAULT, AI_GRID)}
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (DEFAULT, AI_GRID, MORPHOGENESIS)}
 
 
 def scenario_columns() -> dict[str, tuple[str, ...]]:

@@ -66,6 +66,10 @@ class Scenario:
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
     preset: Mapping[str, Any] = field(default_factory=dict)  # defaults it changes
     check: Callable[[Mapping[str, Any]], None] = no_checks  # raises ParameterError
+    # rules of its own, by mode: "module:Class" of a regime (imported when a model is
+    # built, so that the registry does not import the regimes)
+    regimes: Mapping[str, str] = field(default_factory=dict)
+    on_page: bool = True  # offered by the holarchy's page
 
     @property
     def columns(self) -> tuple[str, ...]:

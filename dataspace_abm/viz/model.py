@@ -14,7 +14,7 @@ from ..core.model import HolarchyModel
 from ..core.params import MODES, PARAMETERS, SCOPES, ParameterError
 from ..scenarios import SCENARIOS as SCENARIO_RECORDS
 
-SCENARIOS = tuple(SCENARIO_RECORDS)  # the names the scenario select offers
+SCENARIOS = tuple(n for n, s in SCENARIO_RECORDS.items() if s.on_page)  # the select's
 MODELS: weakref.WeakSet = weakref.WeakSet()  # the page's models still in memory
 # Under ai_grid these sliders keep the scenario's own values (its preset)
 # until a student moves them away from the page's starting value.
