@@ -67,6 +67,7 @@ class Record:
     inputs: list[np.ndarray] = field(default_factory=list)  # class: steered, centre, pi, tilt
     students: list[list[str]] = field(default_factory=list)
     events: list[tuple[int, str]] = field(default_factory=list)  # (step, what the teacher did)
+    sums: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)  # (model, key): so far
 
 
 def _check_point(name: str, value: Any) -> np.ndarray:
@@ -285,7 +286,11 @@ class Room:
         with self.lock:
             for name, model in self.models.items():
                 model.step()
-                self.record.scores[name].append(organization_scores(model))
+                scores = organization_scores(model)
+                self.record.scores[name].append(scores)
+                sums = self.record.sums  # kept as it goes: every page asks every 0.1 s
+                for key in ("bits", "energy"):
+                    sums[name, key] = sums.get((name, key), 0.0) + scores[key]
             self.record.steps.append(self.step_count)
             self.record.inputs.append(self._inputs())
             owners = [""] * self.organizations
@@ -377,10 +382,7 @@ class Room:
 
     def cumulative(self, name: str, key: str) -> np.ndarray:
         """Per organization: ``key`` (bits or energy) summed over the round so far."""
-        scores = self.record.scores[name]
-        if not scores:
-            return np.zeros(self.organizations)
-        return np.sum([s[key] for s in scores], axis=0)
+        return self.record.sums.get((name, key), np.zeros(self.organizations))
 
     def organs_of(self, organization: int) -> np.ndarray:
         return np.flatnonzero(self.models["class"].holarchy.parent[ORGAN] == organization)
