@@ -316,7 +316,10 @@ class AssignedPlaces(SelfAssembly):
     name = "command"
 
     def infers(self, level: int) -> bool:
-        return False
+        # the cells obey (no free energy of their own: 0); organs and the organism are
+        # scored as under self-assembly, by where the organs are against their centre
+        # and targets, so that the two regimes' columns compare
+        return level in (ORGAN, ORGANISM)
 
     def cells_update(self, rows: np.ndarray) -> None:
         """Each organ's cells assigned to the form's places at the organ's target, moved
