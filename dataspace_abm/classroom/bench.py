@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ..viz.bench import ARGS, CHROMIUM, free_port
+from ..viz.bench import ARGS, CHROMIUM, free_port, stop_server
 
 START_TIMEOUT = 60.0  # s for the server to answer /status
 WARMUP = 2.0  # s of running before the window opens
@@ -81,15 +81,9 @@ def start_classroom(
 
 
 def stop_classroom(proc: subprocess.Popen) -> None:
-    """Stop the server, killing it if it does not stop within 30 s."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """Stop the server (the page's own way: killed if it does not stop within 30 s)."""
+    if proc.poll() is None:
+        stop_server(proc)
 
 
 def usage(pid: int) -> tuple[float, float]:

@@ -128,9 +128,8 @@ class SelfAssembly(Regime):
             self.next_s[:, mine] = s[:, local] - p["dt"] * p["k_act"] * ds
             self.free[mine] = inference.free_energy(error, v, p["pi_sense"], p["pi_identity"])
 
-    def commit_cells(self, rows: np.ndarray) -> None:
-        """Write the cells' updates and pay for them: the move and change of release,
-        one belief update each, the release to every other living cell of the organ."""
+    def write_cells(self, rows: np.ndarray) -> None:
+        """Write the cells' updates; pay ``c_act`` for the move and change of release."""
         s, cells = self.state, self.state.levels[CELL]
         move = self.next_x[rows] - cells.x[rows]
         change = self.next_s[:, rows] - self.s[:, rows]
@@ -138,6 +137,12 @@ class SelfAssembly(Regime):
         self.v[:, rows], self.s[:, rows] = self.next_v[:, rows], self.next_s[:, rows]
         cells.mu[rows] = cells.o[rows] = cells.x[rows]
         s.add("e_action", self.g.c_act * float((move**2).sum() + (change**2).sum()))
+
+    def commit_cells(self, rows: np.ndarray) -> None:
+        """Write the cells' updates and pay for them: one belief update each, the release
+        to every other living cell of the organ."""
+        s, cells = self.state, self.state.levels[CELL]
+        self.write_cells(rows)
         s.add("e_inference", self.g.c_inf * rows.size)
         living = np.bincount(self.organ[cells.alive], minlength=self.holarchy.sizes[ORGAN])
         receivers = int(np.sum(living[self.organ[rows]] - 1))
@@ -345,12 +350,7 @@ class AssignedPlaces(SelfAssembly):
         """The commands' cost: each cell's position up and its command down, through its
         organ to the planner (two hops each), and the planner's work per cell."""
         s, cells = self.state, self.state.levels[CELL]
-        move = self.next_x[rows] - cells.x[rows]
-        change = self.next_s[:, rows] - self.s[:, rows]
-        cells.x[rows], s.a[rows] = self.next_x[rows], move
-        self.v[:, rows], self.s[:, rows] = self.next_v[:, rows], self.next_s[:, rows]
-        cells.mu[rows] = cells.o[rows] = cells.x[rows]
-        s.add("e_action", self.g.c_act * float((move**2).sum() + (change**2).sum()))
+        self.write_cells(rows)
         s.add("e_central", self.g.c_central * rows.size)
         self.count(rows.size, self.g.bits_state, 2, "up")
         self.count(rows.size, self.bits_command, 2, "down")

@@ -14,35 +14,20 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 import urllib.request
-from urllib.parse import urlsplit
 
 import pytest
+from offline import Offline, need_browser
 
 from dataspace_abm.classroom.bench import start_classroom, stop_classroom
 from dataspace_abm.viz.bench import ARGS, CHROMIUM, SLOW, free_port
 
-LOCAL = {"127.0.0.1", "localhost", "::1"}
 KEY = "classroom-test"
 NAMES = ["ada", "ben", "cleo", "dan", "emil"]
 WELL = (3.0, -1.0)  # far from every organ (they start near the niches, 0 +- 0.5)
 SIZE, PAD, VIEW = 460, 40, (-1.5, 3.5)  # the student's map: pixels and model range
-
-
-def is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("data", "blob", "about") or parts.hostname in LOCAL
-
-
-def need_browser() -> None:
-    pytest.importorskip("playwright", reason="playwright is in the dev extra")
-    if not os.access(CHROMIUM, os.X_OK):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (Debian's chromium; `make test` installs it)")
 
 
 def pixel(x: float, y: float) -> tuple[float, float]:
@@ -108,23 +93,8 @@ def test_a_class_of_five_in_chromium_stays_on_this_machine(tmp_path):
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     server = start_classroom(port, log, key=KEY, seed=1, organizations=30)
-    seen = {"outside": [], "requests": 0}
-
-    def guard(route):
-        seen["requests"] += 1
-        if is_local(route.request.url):
-            route.continue_()
-        else:  # refused, and the test fails on it
-            seen["outside"].append(route.request.url)
-            route.abort()
-
-    def note_request(request):  # also what the route guard might not see
-        if not is_local(request.url) and request.url not in seen["outside"]:
-            seen["outside"].append(request.url)
-
-    def note_socket(ws):
-        if not is_local(ws.url):
-            seen["outside"].append(ws.url)
+    offline = Offline()
+    seen = offline.seen
 
     try:
         with sync_playwright() as pw:
@@ -134,9 +104,7 @@ def test_a_class_of_five_in_chromium_stays_on_this_machine(tmp_path):
             def context():
                 ctx = browser.new_context(viewport={"width": 1280, "height": 720})
                 ctx.set_default_timeout(SLOW)
-                ctx.route("**/*", guard)
-                ctx.on("request", note_request)
-                ctx.on("page", lambda page: page.on("websocket", note_socket))
+                offline.watch(ctx)
                 return ctx
 
             def student_page(ctx):

@@ -23,21 +23,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from offline import Offline, need_browser
 
 from dataspace_abm.viz.bench import ARGS, CHROMIUM, SLOW, free_port, start_server, stop_server
 from dataspace_abm.viz.model import VizModel
 from dataspace_abm.viz.presets import presets
-
-LOCAL = {"127.0.0.1", "localhost", "::1"}
-
-
-def is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("data", "blob", "about") or parts.hostname in LOCAL
 
 
 def visit(out: Path) -> dict:
@@ -47,23 +40,8 @@ def visit(out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     port = free_port()
     server = start_server(port, out / "server.log")
-    seen: dict = {"outside": [], "requests": 0}
-
-    def guard(route):
-        seen["requests"] += 1
-        if is_local(route.request.url):
-            route.continue_()
-        else:  # refused, and the test fails on it
-            seen["outside"].append(route.request.url)
-            route.abort()
-
-    def note_request(request):  # also what the route guard might not see
-        if not is_local(request.url) and request.url not in seen["outside"]:
-            seen["outside"].append(request.url)
-
-    def note_socket(ws):
-        if not is_local(ws.url):
-            seen["outside"].append(ws.url)
+    offline = Offline()
+    seen = offline.seen
 
     try:
         with sync_playwright() as pw:
@@ -77,10 +55,8 @@ def visit(out: Path) -> dict:
             )
             context.set_default_timeout(SLOW)
             expect.set_options(timeout=SLOW)
-            context.route("**/*", guard)
-            context.on("request", note_request)
+            offline.watch(context)
             page = context.pages[0] if context.pages else context.new_page()
-            page.on("websocket", note_socket)
             page.goto(f"http://127.0.0.1:{port}/")
             seen.update(drive(page, out, expect))
             context.close()
@@ -235,14 +211,6 @@ def check(seen: dict) -> None:
     assert "Traceback" not in seen["server_log"], seen["server_log"]
 
 
-def need_browser() -> None:
-    pytest.importorskip("playwright", reason="playwright is in the dev extra")
-    if not os.access(CHROMIUM, os.X_OK):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (Debian's chromium; `make test` installs it)")
-
-
 def test_page_in_chromium_stays_on_this_machine(tmp_path):
     need_browser()
     seen = visit(tmp_path)
@@ -263,7 +231,14 @@ def test_page_works_in_a_network_namespace_with_only_loopback(tmp_path):
         pytest.skip("needs root and `unshare -n` (a network namespace with only loopback)")
     script = " ".join(shlex.quote(str(a)) for a in (sys.executable, Path(__file__), tmp_path))
     inner = f"ip link set lo up && exec {script}"
-    proc = subprocess.run(["unshare", "-n", "sh", "-c", inner], capture_output=True, text=True)
+    support = str(Path(__file__).parents[1] / "support")  # what pytest puts on the path
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [support, os.environ.get("PYTHONPATH")])),
+    }
+    proc = subprocess.run(
+        ["unshare", "-n", "sh", "-c", inner], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     check(json.loads((tmp_path / "visit.json").read_text()))
 

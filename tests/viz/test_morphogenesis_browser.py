@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from test_browser import is_local, need_browser
+from offline import is_local, need_browser
 
 from dataspace_abm.viz.bench import ARGS, CHROMIUM, SLOW, free_port, start_server, stop_server
 

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from test_browser import need_browser
+from offline import need_browser
 
 from dataspace_abm.cli import main
 
