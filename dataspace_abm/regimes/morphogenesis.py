@@ -116,17 +116,9 @@ class SelfAssembly(Regime):
             local = mine - own[0]
             form = self.organ_form(cells.eta[mine[0]])
             x, s, alive, v = x_all[:, own], self.s[:, own], cells.alive[own], self.v[:, mine]
-            q = inference.softmax(v)
-            error = inference.sensed(x, s, alive, local, p["decay"], b, p["signal_gain"])
-            error = error - inference.expected(form, q, b)
-            dv = inference.belief_gradient(form, q, v, error, b, p["pi_sense"], p["pi_identity"])
-            dx, ds = inference.action_gradient(
-                x, s, alive, local, error, p["decay"], b, p["pi_sense"], p["signal_gain"]
-            )
-            self.next_v[:, mine] = v - p["dt"] * p["k_belief"] * dv
-            self.next_x[mine] = (x[:, local] - p["dt"] * p["k_act"] * dx).T
-            self.next_s[:, mine] = s[:, local] - p["dt"] * p["k_act"] * ds
-            self.free[mine] = inference.free_energy(error, v, p["pi_sense"], p["pi_identity"])
+            new = inference.descend(form, x, s, alive, local, v, p, b, {"gain": p["signal_gain"]})
+            self.next_v[:, mine], self.next_s[:, mine] = new["v"], new["s"]
+            self.next_x[mine], self.free[mine] = new["x"].T, new["F"]
 
     def write_cells(self, rows: np.ndarray) -> None:
         """Write the cells' updates; pay ``c_act`` for the move and change of release."""

@@ -135,3 +135,34 @@ def posterior_log_det(
     j = np.einsum("ri,kij->krj", predict, jacobian)  # cells x senses x identities
     precision = pi_sense * np.einsum("kri,krj->kij", j, j) + pi_identity * np.eye(n)[None]
     return 0.5 * np.linalg.slogdet(precision)[1]
+
+
+def descend(
+    form: Form,
+    x: np.ndarray,
+    s: np.ndarray,
+    alive: np.ndarray,
+    cols: slice | np.ndarray,
+    v: np.ndarray,
+    p: dict,
+    build_up: float,
+    gains: dict | None = None,
+) -> dict[str, np.ndarray]:
+    """One step of the descent for cells ``cols`` (log-odds ``v``) of the channel whose
+    cells are the columns of ``x``, ``s``, ``alive``: new log-odds, position and release,
+    and each cell's free energy before the step. ``p`` has ``decay``, ``pi_sense``,
+    ``pi_identity``, ``dt``, ``k_belief`` and ``k_act``; ``gains`` the senses' gains
+    (``sensed``'s keywords; default all intact)."""
+    gains = gains or {}
+    q = softmax(v)
+    error = sensed(x, s, alive, cols, p["decay"], build_up, **gains)
+    error = error - expected(form, q, build_up)
+    dv = belief_gradient(form, q, v, error, build_up, p["pi_sense"], p["pi_identity"])
+    dx, ds = action_gradient(x, s, alive, cols, error, p["decay"], build_up, p["pi_sense"], **gains)
+    rate = p["dt"] * p["k_act"]
+    return {
+        "v": v - p["dt"] * p["k_belief"] * dv,
+        "x": x[:, cols] - rate * dx,
+        "s": s[:, cols] - rate * ds,
+        "F": free_energy(error, v, p["pi_sense"], p["pi_identity"]),
+    }

@@ -234,21 +234,11 @@ class MorphogenesisModel(Ensemble):
     def update(self, cols: np.ndarray) -> dict[str, np.ndarray]:
         """New log-odds, position and release of cells ``cols`` and their free energy,
         from the arrays as they are (nothing is written)."""
-        p, b = self.p, inference.ramp(self.elapsed, self.p["build_up_time"])
+        b = inference.ramp(self.elapsed, self.p["build_up_time"])
         v = self.v[:, cols]
-        q = inference.softmax(v)
-        error = inference.sensed(self.x, self.s, self.alive, cols, p["decay"], b, **self.gains)
-        error = error - inference.expected(self.form, q, b)
-        dv = inference.belief_gradient(self.form, q, v, error, b, p["pi_sense"], p["pi_identity"])
-        dx, ds = inference.action_gradient(
-            self.x, self.s, self.alive, cols, error, p["decay"], b, p["pi_sense"], **self.gains
+        return inference.descend(
+            self.form, self.x, self.s, self.alive, cols, v, self.p, b, self.gains
         )
-        return {
-            "v": v - p["dt"] * p["k_belief"] * dv,
-            "x": self.x[:, cols] - p["dt"] * p["k_act"] * dx,
-            "s": self.s[:, cols] - p["dt"] * p["k_act"] * ds,
-            "F": inference.free_energy(error, v, p["pi_sense"], p["pi_identity"]),
-        }
 
     def step(self) -> None:
         """Every living cell infers and acts on what it sensed at the step's start."""

@@ -147,21 +147,8 @@ class OrganismModel(Ensemble):
                 self.alive[own],
                 self.v[:, own][:, mine],
             )
-            q = inference.softmax(v)
-            error = inference.sensed(x, s, alive, mine, p["decay"], b, p["signal_gain"])
-            error = error - inference.expected(form, q, b)
-            dv = inference.belief_gradient(form, q, v, error, b, p["pi_sense"], p["pi_identity"])
-            dx, ds = inference.action_gradient(
-                x, s, alive, mine, error, p["decay"], b, p["pi_sense"], p["signal_gain"]
-            )
-            parts.append(
-                {
-                    "v": v - p["dt"] * p["k_belief"] * dv,
-                    "x": x[:, mine] - p["dt"] * p["k_act"] * dx,
-                    "s": s[:, mine] - p["dt"] * p["k_act"] * ds,
-                    "F": inference.free_energy(error, v, p["pi_sense"], p["pi_identity"]),
-                }
-            )
+            gains = {"gain": p["signal_gain"]}
+            parts.append(inference.descend(form, x, s, alive, mine, v, p, b, gains))
         return {
             key: np.concatenate([u[key] for u in parts], axis=-1) for key in ("v", "x", "s", "F")
         }
