@@ -386,7 +386,10 @@ MISSING_UNTIL = ["time_to_cut"]  # documented as missing until the fleet has cut
 
 
 def _scenario(name: str) -> dict:
-    return {"scenario": "ai_grid", "d": 1} if P.PARAMETERS[name].section == "ai_grid" else {}
+    section = P.PARAMETERS[name].section
+    if section == "morphogenesis":  # its organs are the form's size
+        return {"scenario": "morphogenesis", "cells_per_organ": 8}
+    return {"scenario": "ai_grid", "d": 1} if section == "ai_grid" else {}
 
 
 @settings(max_examples=300)
