@@ -11,6 +11,7 @@ import numpy as np
 
 from ..core import equations as eq
 from ..core.model import HolarchyModel
+from ..regimes.command import Command
 
 SCORES = (
     "alive_cells",
@@ -37,10 +38,10 @@ def _per(org: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
 def queue_ages(model: HolarchyModel) -> np.ndarray:
     """Per cell: how long its message has waited in society's queue so far (command's
     reports and orders; 0 where none waits, and in the regimes without that queue)."""
-    arrays = getattr(model.regime, "arrays", None)
     n = model.holarchy.n_cells
-    if arrays is None:
+    if not isinstance(model.regime, Command):
         return np.zeros(n)
+    arrays = model.regime.arrays
     t = model.steps
     waits = np.zeros(n)
     for pending in (arrays.pending_in, arrays.pending_out):
@@ -76,9 +77,7 @@ def organization_scores(model: HolarchyModel) -> dict[str, np.ndarray]:
     handled = _per(org, s.levels[0].load, n_org)
     handled += _per(hol.parent[1], s.levels[1].load, n_org) + s.levels[2].load
     m = model.metrics
-    bits = m["bits_total"] * handled / max(handled.sum(), 1.0)
-    if not handled.sum():
-        bits = np.zeros(n_org)
+    bits = m["bits_total"] * handled / handled.sum() if handled.sum() else np.zeros(n_org)
     action = p["c_act"] * _per(org, eq.sqnorm(s.a) * alive, n_org)
     shared = (m["energy_inference"] + m["energy_central"]) * living / n_alive
     energy = action + p["c_bit"] * bits + shared

@@ -114,14 +114,14 @@ def test_a_planners_order_reaches_the_cells_three_hops_later_through_the_queue()
         min_size=1,
         max_size=5,
     ),
-    mode=st.sampled_from(["landscape", "command"]),
+    mode=st.sampled_from(["landscape", "command", "flat", "autonomous"]),
 )
 def test_the_organizations_scores_add_up_to_the_models_row(moves, mode):
     model = ClassroomModel(rng=7, mode=mode, planned=True, **{**SMALL, "central_capacity": 30})
     for organization, at, precision, tilt, steps in moves:
         if mode == "landscape":
             model.steer(organization, np.full(2, at), precision, np.full(2, tilt))
-        else:
+        elif mode == "command":
             organs = np.flatnonzero(model.holarchy.parent[1] == organization)
             model.order(organs, np.full(2, at))
         for _ in range(steps):
