@@ -29,6 +29,7 @@ from ..core.state import State
 from ..core.structure import Holarchy
 from ..scenarios.morphogenesis import inference
 from ..scenarios.morphogenesis.form import Form, named_form
+from ..scenarios.morphogenesis.model import sense_gains
 from .base import Regime, StepInputs, index
 
 CELL, ORGAN, ORGANISM = 0, 1, 2
@@ -62,6 +63,7 @@ class SelfAssembly(Regime):
         # the scenario's parameters by their names in scenarios.morphogenesis
         p = self.morph = {k.removeprefix("morph_"): v for k, v in params.items()}
         self.form: Form = named_form(p["form"], p["decay"])
+        self.gains = sense_gains(p, self.form.m)  # a disturbed sense, as in the paper's Fig. 5
         n, cells = self.form.n, holarchy.n_cells
         self.organ = holarchy.parent[CELL]  # each cell's organ
         self.targets = organ_targets(holarchy.sizes[ORGAN], p["organ_gap"])
@@ -107,7 +109,7 @@ class SelfAssembly(Regime):
     def cells_update(self, rows: np.ndarray) -> None:
         """Next log-odds, position and release of living cells ``rows`` from the arrays as
         the step found them, against the form at the centre each cell heard."""
-        p, b = self.morph, inference.ramp(self.elapsed)
+        p, b = self.morph, inference.ramp(self.elapsed, self.morph["build_up_time"])
         cells = self.state.levels[CELL]
         x_all = cells.x.T  # 2 x cells: the inference functions' layout
         for organ in np.unique(self.organ[rows]):
@@ -116,7 +118,7 @@ class SelfAssembly(Regime):
             local = mine - own[0]
             form = self.organ_form(cells.eta[mine[0]])
             x, s, alive, v = x_all[:, own], self.s[:, own], cells.alive[own], self.v[:, mine]
-            new = inference.descend(form, x, s, alive, local, v, p, b, {"gain": p["signal_gain"]})
+            new = inference.descend(form, x, s, alive, local, v, p, b, self.gains)
             self.next_v[:, mine], self.next_s[:, mine] = new["v"], new["s"]
             self.next_x[mine], self.free[mine] = new["x"].T, new["F"]
 

@@ -133,3 +133,14 @@ def test_the_planner_places_every_cell_at_fewer_bits_a_step():
     a, b = ours.table.iloc[-1], planner.table.iloc[-1]
     assert b.form_error < 1e-6 and b.optimality_gap < 1e-6 < a.optimality_gap
     assert b.bits_total < a.bits_total  # 18,432 against 32,256 bits a step
+
+
+def test_a_disturbed_sense_malforms_every_organ_on_the_engine_as_in_the_cell_model():
+    """The paper's Fig. 5 change of signal 2 (x 1/4), in every organ: no permutation, and
+    the form error of the scenario's nested model (3.09 spacings at seed 0)."""
+    t = model(morph_signal_index=2, morph_signal_gain=0.25).run(2000)
+    nested = OrganismModel(seed=0, signal_index=2, signal_gain=0.25)
+    nested.run(2000)
+    assert t.permutation.iloc[-1] == 0.0
+    assert t.form_error.iloc[-1] == pytest.approx(nested.table.form_error.iloc[-1], abs=0.01)
+    assert t.form_error.iloc[-1] > 2.0

@@ -26,7 +26,7 @@ from ...core.parameter import Parameter, ParameterError, param
 from ...core.params import ENERGY_SETTINGS
 from . import inference
 from .form import Form, named_form
-from .model import ENGINES, PARAMETERS, Ensemble, MorphCell, resolve
+from .model import ENGINES, PARAMETERS, Ensemble, MorphCell, resolve, sense_gains
 
 NESTED: dict[str, Parameter] = {
     "organs": param(3, "int", "nesting", "organs in the organism", low=1, high=64),
@@ -135,7 +135,8 @@ class OrganismModel(Ensemble):
     def update(self, cols: np.ndarray) -> dict[str, np.ndarray]:
         """New log-odds, position and release of cells ``cols`` (all in one organ or
         several), from the arrays as they are; their free energy."""
-        p, b, n = self.p, inference.ramp(self.elapsed), self.form.n
+        p, b, n = self.p, inference.ramp(self.elapsed, self.p["build_up_time"]), self.form.n
+        gains = sense_gains(p, self.form.m)
         parts = []
         for organ in np.unique(self.organ_of(cols)):
             own = np.arange(organ * n, (organ + 1) * n)  # the organ's channel
@@ -147,7 +148,6 @@ class OrganismModel(Ensemble):
                 self.alive[own],
                 self.v[:, own][:, mine],
             )
-            gains = {"gain": p["signal_gain"]}
             parts.append(inference.descend(form, x, s, alive, mine, v, p, b, gains))
         return {
             key: np.concatenate([u[key] for u in parts], axis=-1) for key in ("v", "x", "s", "F")

@@ -21,7 +21,12 @@ from ..base import Environment, Scenario
 from .form import named_form
 from .model import PARAMETERS as CELL_PARAMETERS
 
-OWN = ("form", "decay", "dt", "pi_sense", "pi_identity", "k_belief", "k_act", "start_spread")
+# the cell model's parameters, all but those the engine has of its own (seed, message
+# sizes, energy costs)
+OWN = tuple(
+    name for name in CELL_PARAMETERS
+    if name not in ("seed", "float_bits", "header_bits", "c_act", "c_inf", "c_bit")
+)  # fmt: skip
 NESTING: dict[str, Parameter] = {
     "morph_organ_gap": Parameter(
         8.0, "float", "morphogenesis", "distance between the organs' targets", low=0.0, high=1e3
@@ -52,7 +57,7 @@ def _prefixed(name: str) -> Parameter:
 
 
 MORPH_PARAMETERS: dict[str, Parameter] = {
-    **{f"morph_{name}": _prefixed(name) for name in (*OWN, "signal_gain")},
+    **{f"morph_{name}": _prefixed(name) for name in OWN},
     **NESTING,
 }
 PRESET: dict[str, Any] = {
