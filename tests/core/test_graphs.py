@@ -95,3 +95,28 @@ def test_stable_order_is_a_stable_argsort(keys):
 
     array = np.array(keys, dtype=np.int64)
     np.testing.assert_array_equal(stable_order(array, 10), np.argsort(array, kind="stable"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 80),
+    pairs=st.lists(st.tuples(st.integers(0, 79), st.integers(0, 79)), max_size=400),
+)
+def test_by_receiver_sorts_as_lexsort_does(n, pairs):
+    """The compiled pass puts a simple graph's directed edges in ``np.lexsort((src, dst))``'s
+    order (hubs of more than 32 senders included, sorted another way), with the in-degrees
+    and the order by sender that the numpy path computes."""
+    from dataspace_abm.core.graphs import by_receiver
+
+    links = {(min(u, v) % n, max(u, v) % n) for u, v in pairs}
+    links = sorted((u, v) for u, v in links if u != v)
+    hub = [(0, v) for v in range(1, n)]  # a node with n - 1 senders
+    for edges in (np.array(links, dtype=np.int64).reshape(-1, 2), np.array(hub)):
+        src = np.concatenate([edges[:, 0], edges[:, 1]])
+        dst = np.concatenate([edges[:, 1], edges[:, 0]])
+        order = np.lexsort((src, dst))
+        got_src, got_dst, deg, by_src = by_receiver(edges, n)
+        np.testing.assert_array_equal(got_src, src[order])
+        np.testing.assert_array_equal(got_dst, dst[order])
+        np.testing.assert_array_equal(deg, np.bincount(dst, minlength=n))
+        np.testing.assert_array_equal(by_src, np.argsort(got_src, kind="stable"))
