@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 def small_world_edges(n: int, k: int, p: float, rng: np.random.Generator, tries: int = 100):
@@ -103,12 +101,27 @@ def _attach(n, m, uniforms):
 
 def is_connected(n: int, edges: np.ndarray) -> bool:
     """Whether the undirected graph of ``n`` nodes and ``edges`` is one component."""
-    if n <= 1:
-        return True
-    ones = np.ones(edges.shape[0], dtype=np.int8)
-    matrix = coo_matrix((ones, (edges[:, 0], edges[:, 1])), shape=(n, n))
-    count, _ = connected_components(matrix, directed=False)
-    return count == 1
+    return n <= 1 or _components(n, np.ascontiguousarray(edges, dtype=np.int64)) == 1
+
+
+@njit(cache=True)
+def _components(n: int, edges: np.ndarray) -> int:
+    """The number of connected components, by union-find with path halving (one pass over
+    the edges, no sparse matrix to build)."""
+    parent = np.arange(n)
+    count = n
+    for j in range(edges.shape[0]):
+        a, b = edges[j, 0], edges[j, 1]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+            count -= 1
+    return count
 
 
 @njit(cache=True)

@@ -120,3 +120,13 @@ def test_by_receiver_sorts_as_lexsort_does(n, pairs):
         np.testing.assert_array_equal(got_dst, dst[order])
         np.testing.assert_array_equal(deg, np.bincount(dst, minlength=n))
         np.testing.assert_array_equal(by_src, np.argsort(got_src, kind="stable"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    pairs=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=80),
+)
+def test_is_connected_agrees_with_networkx(n, pairs):
+    edges = np.array([(u % n, v % n) for u, v in pairs], dtype=np.int64).reshape(-1, 2)
+    assert is_connected(n, edges) == nx.is_connected(_graph(edges, n))
