@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from .graphs import by_receiver, scale_free_edges, small_world_edges
+from .graphs import by_receiver, metropolis_weights, scale_free_edges, small_world_edges
 
 LEVELS = ("cell", "organ", "organization", "society")
 
@@ -149,6 +149,7 @@ def lateral_edges(edges: np.ndarray, n: int, graph: nx.Graph | None = None) -> L
     """Undirected ``edges`` (E, 2) as directed edges sorted by receiver, with weights."""
     if n >= FAST_FROM:  # by receiver, then sender, in one compiled pass (the same order)
         src, dst, deg, by_src = by_receiver(np.ascontiguousarray(edges, dtype=np.int64), n)
+        weight = metropolis_weights(src, dst, deg)
     else:  # a small graph never loads the compiled code
         src = np.concatenate([edges[:, 0], edges[:, 1]])
         dst = np.concatenate([edges[:, 1], edges[:, 0]])
@@ -156,7 +157,7 @@ def lateral_edges(edges: np.ndarray, n: int, graph: nx.Graph | None = None) -> L
         src, dst = src[order], dst[order]
         deg = np.bincount(dst, minlength=n)
         by_src = np.argsort(src, kind="stable")
+        weight = 1.0 / (1.0 + np.maximum(deg[src], deg[dst]))
     in_starts = np.concatenate([[0], np.cumsum(deg)[:-1]])
     out_starts = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
-    weight = 1.0 / (1.0 + np.maximum(deg[src], deg[dst]))
     return LateralGraph(src, dst, in_starts, in_starts + deg, by_src, out_starts, weight, graph)

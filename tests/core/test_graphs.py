@@ -104,9 +104,9 @@ def test_stable_order_is_a_stable_argsort(keys):
 )
 def test_by_receiver_sorts_as_lexsort_does(n, pairs):
     """The compiled pass puts a simple graph's directed edges in ``np.lexsort((src, dst))``'s
-    order (hubs of more than 32 senders included, sorted another way), with the in-degrees
-    and the order by sender that the numpy path computes."""
-    from dataspace_abm.core.graphs import by_receiver
+    order (hubs of more than 32 senders included, sorted another way), with the in-degrees,
+    the order by sender and the Metropolis weights that the numpy path computes."""
+    from dataspace_abm.core.graphs import by_receiver, metropolis_weights
 
     links = {(min(u, v) % n, max(u, v) % n) for u, v in pairs}
     links = sorted((u, v) for u, v in links if u != v)
@@ -120,6 +120,8 @@ def test_by_receiver_sorts_as_lexsort_does(n, pairs):
         np.testing.assert_array_equal(got_dst, dst[order])
         np.testing.assert_array_equal(deg, np.bincount(dst, minlength=n))
         np.testing.assert_array_equal(by_src, np.argsort(got_src, kind="stable"))
+        want = 1.0 / (1.0 + np.maximum(deg[got_src], deg[got_dst]))
+        np.testing.assert_array_equal(metropolis_weights(got_src, got_dst, deg), want)
 
 
 @settings(max_examples=60, deadline=None)
