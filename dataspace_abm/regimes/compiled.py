@@ -6,7 +6,7 @@ Below ``COMPILED_FROM`` cells these regimes run their numpy code unchanged: nump
 pairwise sums round differently from a kernel's sequential ones, and the recorded runs of
 small models (tests/golden, the seminar's) keep numpy's rounding. From it on the kernels
 run on one core for one block and block by block on every core from two blocks
-(``landscape_kernels.blocks``, 131,072 cells) on, with the same numbers for any number of
+(``landscape_kernels.blocks``, 100,000 cells) on, with the same numbers for any number of
 threads; a model of one block never starts numba's threading layer. The numpy engine
 stays the reference, and the tests hold the two together to 1e-9.
 """

@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .base import BLOCK_ROWS
-
 LANDSCAPE, GIVEN, NICHE = 0, 1, 2  # what a cell's filter rule acts toward (filter_block)
 
 
@@ -25,13 +23,19 @@ def on_cores(parallel, serial, args: tuple, bounds: np.ndarray, extra: tuple = (
     return parallel(*args, bounds)
 
 
+KERNEL_ROWS = 50_000  # a kernel block holds KERNEL_ROWS to 2 * KERNEL_ROWS rows
+
+
 def blocks(n: int, starts: np.ndarray) -> np.ndarray:
-    """Bounds of ``max(1, n // BLOCK_ROWS)`` blocks of rows, each beginning at one of
-    ``starts`` (a parent's first child): a block owns its parents' counters, so blocks run
-    in parallel without races. The blocks depend on the structure only; each block's sums
-    are added in block order, so the results do not depend on the number of threads, and
-    one block gives exactly the sequential sums."""
-    count = max(1, n // BLOCK_ROWS)
+    """Bounds of the kernels' blocks of rows: one below ``2 * KERNEL_ROWS`` rows, else a
+    power of two of them (so that 2, 4, 8 ... cores share them evenly), each of about
+    ``KERNEL_ROWS`` to ``2 * KERNEL_ROWS`` rows and beginning at one of ``starts`` (a
+    parent's first child): a block owns its parents' counters, so blocks run in parallel
+    without races. The blocks depend on the structure only; each block's sums are added in
+    block order, so the results do not depend on the number of threads, and one block gives
+    exactly the sequential sums. The noise has blocks of its own (``base.normal_rows``):
+    the random numbers do not depend on these."""
+    count = 1 << ((n // KERNEL_ROWS).bit_length() - 1) if n >= 2 * KERNEL_ROWS else 1
     wanted = np.linspace(0, n, count + 1)[1:-1]
     inner = starts[np.minimum(np.searchsorted(starts, wanted), starts.size - 1)]
     return np.unique(np.concatenate([[0], inner, [n]])).astype(np.int64)

@@ -96,7 +96,8 @@ BLOCKED = dict(  # 133,120 cells: the cells run in two blocks, their noise in tw
 def test_blocks_on_every_core_give_the_numpy_engines_run(mode, network):
     """Past two blocks of cells the kernels run block by block on every core and the noise
     is drawn in blocks: still the numpy engine's trajectories, to 1e-9."""
-    from dataspace_abm.regimes.landscape_kernels import BLOCK_ROWS, blocks
+    from dataspace_abm.regimes.base import BLOCK_ROWS
+    from dataspace_abm.regimes.landscape_kernels import blocks
 
     blocked = {**BLOCKED, "network": network}
     vec = HolarchyModel(rng=4, mode=mode, **blocked)
@@ -109,6 +110,38 @@ def test_blocks_on_every_core_give_the_numpy_engines_run(mode, network):
     pd.testing.assert_frame_equal(vec.run(12), ref.run(12), check_exact=False, rtol=1e-9, atol=1e-9)
     for level_a, level_b in zip(vec.state.levels, ref.state.levels, strict=True):
         np.testing.assert_allclose(level_a.x, level_b.x, rtol=1e-9, atol=1e-9)
+
+
+KERNEL_BLOCKS_ONLY = dict(  # 100,000 cells: the kernels in two blocks, the noise in one draw
+    n_organizations=10, organs_per_organization=10, cells_per_organ=1000, remove_at=4,
+    remove_level="organ",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["landscape", "flat"])
+def test_kernel_blocks_do_not_touch_the_random_numbers(mode):
+    """The kernels' blocks (``landscape_kernels.blocks``) are not the noise's
+    (``base.normal_rows``): at 10^5 cells the kernels run in two blocks on every core while
+    the noise is one draw, and the run is the numpy engine's, to 1e-9, with one thread or
+    two giving the same bytes."""
+    import numba
+
+    from dataspace_abm.regimes.base import BLOCK_ROWS
+    from dataspace_abm.regimes.landscape_kernels import blocks
+
+    ref = HolarchyModel(rng=5, mode=mode, engine="numpy", **KERNEL_BLOCKS_ONLY)
+    n = ref.holarchy.n_cells
+    assert blocks(n, ref.holarchy.starts[1]).size - 1 == 2 and n // BLOCK_ROWS < 2
+    want = ref.run(8)
+    tables = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        numba.set_num_threads(threads)
+        try:
+            tables.append(HolarchyModel(rng=5, mode=mode, **KERNEL_BLOCKS_ONLY).run(8))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+    pd.testing.assert_frame_equal(tables[0], want, check_exact=False, rtol=1e-9, atol=1e-9)
 
 
 def test_blocks_give_the_same_numbers_with_one_thread_or_two():
