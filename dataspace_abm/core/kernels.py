@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-LARGE = 2 * (1 << 16)  # cells from which the regimes' kernels run in blocks too
+KERNEL_ROWS = 50_000  # a kernel block holds KERNEL_ROWS to 2 * KERNEL_ROWS rows
+LARGE = 2 * KERNEL_ROWS  # cells from which the regimes' kernels run in blocks too
 
 
 @njit(cache=True, parallel=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ..core.kernels import KERNEL_ROWS
+
 LANDSCAPE, GIVEN, NICHE = 0, 1, 2  # what a cell's filter rule acts toward (filter_block)
 
 
@@ -21,9 +23,6 @@ def on_cores(parallel, serial, args: tuple, bounds: np.ndarray, extra: tuple = (
     if bounds.size == 2:
         return serial(*args, *extra, bounds[0], bounds[1])
     return parallel(*args, bounds)
-
-
-KERNEL_ROWS = 50_000  # a kernel block holds KERNEL_ROWS to 2 * KERNEL_ROWS rows
 
 
 def blocks(n: int, starts: np.ndarray) -> np.ndarray:
