@@ -105,7 +105,7 @@ def delivered(lost: np.ndarray | None, sent: np.ndarray) -> np.ndarray:
     return sent[~lost[sent]]
 
 
-BLOCK_ROWS = 1 << 16  # a level of two blocks or more runs in blocks this size, on every core
+BLOCK_ROWS = 1 << 16  # the noise of a level of two blocks or more: drawn in blocks this size
 _POOLS: dict[int, ThreadPoolExecutor] = {}  # per process: a forked child has no threads
 
 
