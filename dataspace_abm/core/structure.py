@@ -158,6 +158,7 @@ def lateral_edges(edges: np.ndarray, n: int, graph: nx.Graph | None = None) -> L
         deg = np.bincount(dst, minlength=n)
         by_src = np.argsort(src, kind="stable")
         weight = 1.0 / (1.0 + np.maximum(deg[src], deg[dst]))
-    in_starts = np.concatenate([[0], np.cumsum(deg)[:-1]])
-    out_starts = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
-    return LateralGraph(src, dst, in_starts, in_starts + deg, by_src, out_starts, weight, graph)
+    # each link runs both ways, so a node sends on as many edges as it receives on
+    starts = np.concatenate([[0], np.cumsum(deg)])
+    in_starts = starts[:-1]
+    return LateralGraph(src, dst, in_starts, in_starts + deg, by_src, starts, weight, graph)
