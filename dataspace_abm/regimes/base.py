@@ -16,9 +16,7 @@ row (:meth:`Regime.draw` for the regime's own), so either engine reads the same 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +26,7 @@ from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy
 from .network import Network
+from .noise import normal_rows, standard_normals
 
 Draws = dict[str, Any]  # name -> one array per level, or one array of edges
 
@@ -105,37 +104,6 @@ def delivered(lost: np.ndarray | None, sent: np.ndarray) -> np.ndarray:
     return sent[~lost[sent]]
 
 
-BLOCK_ROWS = 1 << 16  # the noise of a level of two blocks or more: drawn in blocks this size
-_POOLS: dict[int, ThreadPoolExecutor] = {}  # per process: a forked child has no threads
-
-
-def _pool() -> ThreadPoolExecutor:
-    """This process's threads for drawing noise (made on first use after a fork too)."""
-    pid = os.getpid()
-    if pid not in _POOLS:
-        _POOLS[pid] = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="draws")
-    return _POOLS[pid]
-
-
-def normal_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    """``n x d`` standard normals. A level of at least two ``BLOCK_ROWS`` is drawn in
-    ``n // BLOCK_ROWS`` blocks, each from its own generator seeded from ``rng``, filled on
-    every core at once (numpy releases the GIL while it fills); the blocks depend on ``n``
-    only, so the numbers are the same on any machine and with any number of threads."""
-    blocks = n // BLOCK_ROWS
-    if blocks < 2:
-        return rng.standard_normal((n, d))
-    out = np.empty((n, d))
-    seeds = rng.integers(2**63, size=blocks)
-    edges = np.linspace(0, n, blocks + 1).astype(np.int64)
-
-    def fill(k: int) -> None:
-        np.random.default_rng(int(seeds[k])).standard_normal(out=out[edges[k] : edges[k + 1]])
-
-    list(_pool().map(fill, range(blocks)))
-    return out
-
-
 def shared_draws(
     rng: np.random.Generator, sizes: list[int], d: int, process: bool, lossy: bool, p_loss: float
 ) -> Draws:
@@ -143,7 +111,7 @@ def shared_draws(
     the cells' process noise, and one loss draw per row and direction."""
     draws: Draws = {"noise": [normal_rows(rng, n, d) for n in sizes]}
     if process:
-        draws["process"] = rng.standard_normal((sizes[0], d))
+        draws["process"] = standard_normals(rng, (sizes[0], d))
     if lossy:
         draws["lost_up"] = [rng.random(n) < p_loss for n in sizes]
         draws["lost_down"] = [rng.random(n) < p_loss for n in sizes]

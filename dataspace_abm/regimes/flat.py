@@ -21,8 +21,9 @@ from ..core import equations as eq
 from ..core.state import State
 from ..core.structure import Holarchy, LateralGraph, build_lateral_graph
 from . import flat_kernels as F
-from .base import BLOCK_ROWS, Draws, Regime, StepInputs, delivered, index
+from .base import Draws, Regime, StepInputs, delivered, index
 from .landscape import ROUND_TRIP
+from .noise import BLOCK_ROWS
 
 
 @dataclass

@@ -32,7 +32,7 @@ def blocks(n: int, starts: np.ndarray) -> np.ndarray:
     parent's first child): a block owns its parents' counters, so blocks run in parallel
     without races. The blocks depend on the structure only; each block's sums are added in
     block order, so the results do not depend on the number of threads, and one block gives
-    exactly the sequential sums. The noise has blocks of its own (``base.normal_rows``):
+    exactly the sequential sums. The noise has blocks of its own (``noise.normal_rows``):
     the random numbers do not depend on these."""
     count = 1 << ((n // KERNEL_ROWS).bit_length() - 1) if n >= 2 * KERNEL_ROWS else 1
     wanted = np.linspace(0, n, count + 1)[1:-1]

@@ -96,8 +96,8 @@ BLOCKED = dict(  # 133,120 cells: the cells run in two blocks, their noise in tw
 def test_blocks_on_every_core_give_the_numpy_engines_run(mode, network):
     """Past two blocks of cells the kernels run block by block on every core and the noise
     is drawn in blocks: still the numpy engine's trajectories, to 1e-9."""
-    from dataspace_abm.regimes.base import BLOCK_ROWS
     from dataspace_abm.regimes.landscape_kernels import blocks
+    from dataspace_abm.regimes.noise import BLOCK_ROWS
 
     blocked = {**BLOCKED, "network": network}
     vec = HolarchyModel(rng=4, mode=mode, **blocked)
@@ -121,13 +121,13 @@ KERNEL_BLOCKS_ONLY = dict(  # 100,000 cells: the kernels in two blocks, the nois
 @pytest.mark.parametrize("mode", ["landscape", "flat"])
 def test_kernel_blocks_do_not_touch_the_random_numbers(mode):
     """The kernels' blocks (``landscape_kernels.blocks``) are not the noise's
-    (``base.normal_rows``): at 10^5 cells the kernels run in two blocks on every core while
+    (``noise.normal_rows``): at 10^5 cells the kernels run in two blocks on every core while
     the noise is one draw, and the run is the numpy engine's, to 1e-9, with one thread or
     two giving the same bytes."""
     import numba
 
-    from dataspace_abm.regimes.base import BLOCK_ROWS
     from dataspace_abm.regimes.landscape_kernels import blocks
+    from dataspace_abm.regimes.noise import BLOCK_ROWS
 
     ref = HolarchyModel(rng=5, mode=mode, engine="numpy", **KERNEL_BLOCKS_ONLY)
     n = ref.holarchy.n_cells
