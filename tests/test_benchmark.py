@@ -58,11 +58,12 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
     assert "speedup_over_mesa" not in rows[3]  # the peer is the landscape rule only
     assert rows[0]["bandwidth_share"] > 0 and rows[3]["bandwidth_share"] is None
     assert "mesa-frames" in result["peers_not_run"]
+    assert result["compile_s"] > 0 and "compiled before" in result["method"]
     assert result["memory_bandwidth_gb_s"] > 0 and result["bytes_per_cell_step"] > 0
     assert set(result["scaling_exponents"]) == {"landscape", "command"}
     printed = capsys.readouterr().out
     assert "cell-steps/s" in printed and "scaling exponent" in printed and "x Mesa" in printed
-    assert "not run: mesa-frames" in printed
+    assert "not run: mesa-frames" in printed and "compiled (or loaded" in printed
 
 
 def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, capsys):
