@@ -120,18 +120,20 @@ AGENT_CLASSES: tuple[type[Holon], ...] = (Cell, Organ, Organization, Society)
 def make_holons(model: mesa.Model, cls: type[Holon], n: int) -> list[Holon]:
     """Holons of ``cls`` for rows ``0 .. n - 1``, registered with ``model`` as
     ``mesa.Agent.__init__`` registers them (ids in row order, in ``model.agents`` and
-    ``model.agents_by_type``), but in bulk: 0.6 us a holon against 4-8 us one by one, which
-    is most of building ten million (docs/performance.md). Where anything listens to agents
-    being added (a signal subscriber, a dataset) they are made one by one, so nothing is
-    missed."""
+    ``model.agents_by_type``), but in bulk: 0.65-1 us a holon at 10^6 cells, registering
+    included, against 4-8 us one by one, which is most of building ten million
+    (docs/performance.md). Where anything listens to agents being added (a signal
+    subscriber, a dataset) they are made one by one, so nothing is missed."""
     listened = any(key[0] == "agents" and subs for key, subs in model.subscribers.items())
     if listened or cls._datasets or not hasattr(model, "_all_agents"):
         return [cls(model, row) for row in range(n)]
     first, new = model.agent_id_counter, object.__new__
 
     def holon(row: int) -> Holon:
+        # attributes set one by one, as Agent.__init__ sets them: Python keeps them inline
+        # with the class's shared keys, half the memory and time of a dict of its own
         made = new(cls)
-        made.__dict__ = {"model": model, "unique_id": first + row, "pos": None, "row": row}
+        made.model, made.unique_id, made.pos, made.row = model, first + row, None, row
         return made
 
     enabled = gc.isenabled()

@@ -36,6 +36,10 @@ def test_bulk_holons_are_the_agents_mesa_would_make():
         ]
     cell = bulk.agents_by_type[Cell][4]
     assert cell.rows == slice(4, 5)
+    # the attributes Agent.__init__ sets, in its order, and nothing else
+    twin = one_by_one.agents_by_type[Cell][4]
+    assert list(vars(cell)) == list(vars(twin)) == ["model", "unique_id", "pos", "row"]
+    assert (cell.model, cell.unique_id, cell.pos) == (bulk, twin.unique_id, None)
     # a later agent gets the next id, and a removed one leaves every registry
     Organ(bulk, 3)
     assert max(a.unique_id for a in bulk.agents) == 14
