@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from .core.kernels import LARGE
 from .core.params import MODES
+from .regimes.noise import BLOCK_ROWS
 
 # cells -> (organizations, organs per organization, cells per organ): four levels, d = 2
 SIZES: dict[int, tuple[int, int, int]] = {
@@ -90,7 +92,7 @@ def _measure(
 
 # past every size threshold of a compiled path: the kernels' blocks (core.kernels.LARGE),
 # the noise's blocks and flat's compiled search (2 x noise.BLOCK_ROWS = 131,072 cells)
-WARM_CELLS = 140_000
+WARM_CELLS = max(LARGE, 2 * BLOCK_ROWS) + 10_000
 
 
 def _compile(up_to: int, modes: list[str], settings: dict[str, Any]) -> float:
