@@ -56,14 +56,19 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
     for row in (rows[0], rows[5]):
         assert row["speedup_over_mesa_without_measures"] >= row["speedup_over_mesa"]
     assert "speedup_over_mesa" not in rows[3]  # the peer is the landscape rule only
+    # the traffic is counted for landscape (traffic.py), not for command's numpy queues
     assert rows[0]["bandwidth_share"] > 0 and rows[3]["bandwidth_share"] is None
+    assert rows[0]["bytes_per_cell_step"] > result["bytes_per_cell_step_version_1"]
+    assert rows[1]["bytes_per_cell_step"] is None  # nor for the per-agent engine
     assert "mesa-frames" in result["peers_not_run"]
     assert result["compile_s"] > 0 and "compiled before" in result["method"]
-    assert result["memory_bandwidth_gb_s"] > 0 and result["bytes_per_cell_step"] > 0
+    assert result["memory_bandwidth_gb_s"] > 0
+    assert result["bytes_per_cell_step"] == {"landscape": rows[0]["bytes_per_cell_step"]}
     assert set(result["scaling_exponents"]) == {"landscape", "command"}
     printed = capsys.readouterr().out
     assert "cell-steps/s" in printed and "scaling exponent" in printed and "x Mesa" in printed
     assert "not run: mesa-frames" in printed and "compiled (or loaded" in printed
+    assert "by version 1's count of 543 bytes" in printed
 
 
 def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, capsys):
@@ -89,7 +94,7 @@ def test_scaling_exponent_recovers_a_power_law():
         {
             "rows": [],
             "memory_bandwidth_gb_s": 1.0,
-            "bytes_per_cell_step": 1,
+            "bytes_per_cell_step": {"m": 1},
             "scaling_exponents": {"m": 1.3},
             "scaling_exponent_from": 1000,
         }
