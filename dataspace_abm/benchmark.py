@@ -42,9 +42,10 @@ VERSION_1_BYTES = 16 + (97 + 64) + (49 + 40) + (17 + 57) + (33 + 40) + (105 + 17
 
 
 def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
-    """Copy bandwidth in bytes per second: (read + write) / time of the best copy."""
+    """Copy bandwidth in bytes per second: (read + write) / time of the best of ``repeats``
+    copies of an array far larger than the caches (freed on return)."""
     a = np.ones(megabytes * 2**20 // 8)
-    b = np.empty_like(a)
+    b = a.copy()  # touched: no page faults in the timed copies
     best = min(_timed(lambda: np.copyto(b, a)) for _ in range(repeats))
     return 2 * a.nbytes / best
 
@@ -176,13 +177,23 @@ def run_benchmark(
     extra = [n for n in landscape_sizes or [] if n not in sizes] if "landscape" in modes else []
     compile_s = _in_fresh_process(max(sizes + extra), modes, settings, target=_compile)
     progress(f"compiled (or loaded from numba's cache) in {compile_s:.1f} s")
+    # The copy runs in a process of its own: a row's process starts its peak memory at this
+    # one's peak (Linux hands a spawned child its parent's), so the rows' peaks stay theirs.
+    copier = mp.get_context("spawn").Pool(1)
+
+    def copy() -> float:  # bytes per second, best of three copies
+        return copier.apply(memory_bandwidth, (256, 3))
+
     for n in [*sizes, *extra]:
         for mode in modes if n in sizes else ["landscape"]:
             engines = ["vectorized"] + (["agents"] if n <= agents_up_to else [])
             for engine in engines:
                 reps = repeats if engine == "vectorized" else max(1, repeats // 2)
                 step_count = steps if engine == "vectorized" else 1
+                before = copy() if engine == "vectorized" else None
                 row = _in_fresh_process(n, mode, engine, step_count, reps, settings)
+                if before is not None:  # the copy just before and just after the row
+                    row["copy_gb_s"] = (before + copy()) / 2e9
                 rows.append(row)
                 progress(
                     f"{row['cells']:>8} {mode:<10} {engine:<14} step {row['step_s'] * 1e3:9.2f} ms"
@@ -203,13 +214,15 @@ def run_benchmark(
             if row["engine"] == "mesa-idiomatic":  # the peer measures nothing a step
                 measuring = twin["step_s"] * (1.0 - twin["collection_share"])
                 twin["speedup_over_mesa_without_measures"] = row["step_s"] / measuring
-    bandwidth = memory_bandwidth()
+    bandwidth = copier.apply(memory_bandwidth)  # best of five, after the last row
+    copier.terminate()
     low = 10**4 if max(sizes + extra) > 10**4 else min(sizes)
     exponents = {m: scaling_exponent(rows, m, "vectorized", low) for m in modes}
-    for row in rows:
+    for row in rows:  # against the copy measured beside the row, not the run's last one
         moved = row.get("bytes_per_cell_step")
         rate = row["cell_steps_per_s"]
-        row["bandwidth_share"] = None if moved is None else moved * rate / bandwidth
+        share = None if moved is None else moved * rate / (row["copy_gb_s"] * 1e9)
+        row["bandwidth_share"] = share
     counts = {r["mode"]: r["bytes_per_cell_step"] for r in rows if r.get("bytes_per_cell_step")}
     return {
         "machine": {
@@ -235,18 +248,19 @@ def format_table(result: dict[str, Any]) -> str:
     head = (
         f"{'cells':>8} {'mode':<10} {'engine':<14} {'build s':>8} {'step ms':>9} "
         f"{'cell-steps/s':>13} {'collect':>8} {'peak MB':>8} {'x agents':>9} {'x Mesa':>7} "
-        f"{'of BW':>6}"
+        f"{'copy GB/s':>9} {'of BW':>6}"
     )
     lines = [head, "-" * len(head)]
     for r in result["rows"]:
         speed, mesa = r.get("speedup_over_agents"), r.get("speedup_over_mesa")
-        share = r.get("bandwidth_share")
+        share, copy = r.get("bandwidth_share"), r.get("copy_gb_s")
         lines.append(
             f"{r['cells']:>8} {r['mode']:<10} {r['engine']:<14} {r['build_s']:>8.2f} "
             f"{r['step_s'] * 1e3:>9.2f} {r['cell_steps_per_s']:>13.3g} "
             f"{r['collection_share']:>8.1%} {r['peak_rss_mb']:>8.0f} "
             f"{'' if speed is None else f'{speed:.0f}x':>9} "
             f"{'' if mesa is None else f'{mesa:.0f}x':>7} "
+            f"{'' if copy is None else f'{copy:.1f}':>9} "
             f"{'' if share is None else f'{share:.0%}':>6}"
         )
     lines.append("")
@@ -254,8 +268,11 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"numba's kernels compiled (or loaded from its cache) before any timing: "
                      f"{result['compile_s']:.1f} s")  # fmt: skip
     moved = ", ".join(f"{m} {b:.0f}" for m, b in result["bytes_per_cell_step"].items())
-    lines.append(f"memory bandwidth (copy): {result['memory_bandwidth_gb_s']:.1f} GB/s; bytes a "
-                 f"cell-step moves, counted pass by pass: {moved}")  # fmt: skip
+    copies = [r["copy_gb_s"] for r in result["rows"] if r.get("copy_gb_s")]
+    beside = f"; beside the rows {min(copies):.1f} to {max(copies):.1f}" if copies else ""
+    lines.append(f"memory bandwidth (copy): {result['memory_bandwidth_gb_s']:.1f} GB/s after the "
+                 f"last row{beside}; of BW is a row's traffic over the copy beside it")  # fmt: skip
+    lines.append(f"bytes a cell-step moves, counted pass by pass: {moved}")
     old = result.get("bytes_per_cell_step_version_1")
     shared = [r for r in result["rows"] if r["mode"] == "landscape" and r.get("bandwidth_share")]
     largest = max(shared, key=lambda r: r["cells"], default=None)

@@ -1,12 +1,14 @@
 """The benchmark's output structure (never its timings), and memory that stays flat."""
 
 import json
+import os
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 
 from dataspace_abm import HolarchyModel
-from dataspace_abm.benchmark import format_table, scaling_exponent
+from dataspace_abm.benchmark import format_table, memory_bandwidth, scaling_exponent
 from dataspace_abm.cli import main
 
 
@@ -58,6 +60,12 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
     assert "speedup_over_mesa" not in rows[3]  # the peer is the landscape rule only
     # the traffic is counted for landscape (traffic.py), not for command's numpy queues
     assert rows[0]["bandwidth_share"] > 0 and rows[3]["bandwidth_share"] is None
+    # each row's share is against the copy measured beside it (before and after its process)
+    for row in rows:
+        assert (row.get("copy_gb_s", 0) > 0) == (row["engine"] == "vectorized")
+        if row["bandwidth_share"] is not None:
+            moved = row["bytes_per_cell_step"] * row["cell_steps_per_s"]
+            assert np.isclose(row["bandwidth_share"], moved / (row["copy_gb_s"] * 1e9))
     assert rows[0]["bytes_per_cell_step"] > result["bytes_per_cell_step_version_1"]
     assert rows[1]["bytes_per_cell_step"] is None  # nor for the per-agent engine
     assert "mesa-frames" in result["peers_not_run"]
@@ -69,6 +77,7 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
     assert "cell-steps/s" in printed and "scaling exponent" in printed and "x Mesa" in printed
     assert "not run: mesa-frames" in printed and "compiled (or loaded" in printed
     assert "by version 1's count of 543 bytes" in printed
+    assert "copy GB/s" in printed and "beside the rows" in printed
 
 
 def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, capsys):
@@ -82,6 +91,19 @@ def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, caps
     }
     assert main([*args, "--set", "cell_rule=gradient"]) == 2  # the default tilt needs the filter
     assert "'landscape_parts'" in capsys.readouterr().err
+
+
+def test_the_copy_frees_its_arrays():
+    """The copy measured beside every row (in a process of its own, so that the rows'
+    processes do not start their peak memory at its 512 MB) frees its arrays each time."""
+
+    def resident() -> int:  # bytes (Linux, as the benchmark's peak memory)
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+
+    before = resident()
+    assert memory_bandwidth(megabytes=256, repeats=2) > 0
+    assert resident() - before < 64 * 2**20
 
 
 def test_scaling_exponent_recovers_a_power_law():
