@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import platform
 import resource
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +43,25 @@ SIZES: dict[int, tuple[int, int, int]] = {
 VERSION_1_BYTES = 16 + (97 + 64) + (49 + 40) + (17 + 57) + (33 + 40) + (105 + 17) + 8
 
 
-def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
+def memory_bandwidth(megabytes: int = 256, repeats: int = 5, threads: int = 1) -> float:
     """Copy bandwidth in bytes per second: (read + write) / time of the best of ``repeats``
-    copies of an array far larger than the caches (freed on return)."""
+    copies of an array far larger than the caches (freed on return), split into ``threads``
+    contiguous parts copied at once (numpy copies without the GIL)."""
     a = np.ones(megabytes * 2**20 // 8)
     b = a.copy()  # touched: no page faults in the timed copies
-    best = min(_timed(lambda: np.copyto(b, a)) for _ in range(repeats))
+    edges = np.linspace(0, a.size, threads + 1).astype(np.int64)
+    parts = [(b[i:j], a[i:j]) for i, j in zip(edges[:-1], edges[1:], strict=True)]
+    with ThreadPoolExecutor(threads) as pool:
+        best = min(_timed(lambda: list(pool.map(lambda p: np.copyto(*p), parts)))
+                   for _ in range(repeats))  # fmt: skip
     return 2 * a.nbytes / best
+
+
+def copies(repeats: int = 3) -> tuple[float, float]:
+    """The copy bandwidth on every core (the kernels' reference: they run on every core)
+    and on one (the reference of the runs before 2026-12-03), bytes per second."""
+    cores = os.cpu_count() or 1
+    return memory_bandwidth(repeats=repeats, threads=cores), memory_bandwidth(repeats=repeats)
 
 
 def _timed(fn) -> float:
@@ -181,19 +195,18 @@ def run_benchmark(
     # one's peak (Linux hands a spawned child its parent's), so the rows' peaks stay theirs.
     copier = mp.get_context("spawn").Pool(1)
 
-    def copy() -> float:  # bytes per second, best of three copies
-        return copier.apply(memory_bandwidth, (256, 3))
-
     for n in [*sizes, *extra]:
         for mode in modes if n in sizes else ["landscape"]:
             engines = ["vectorized"] + (["agents"] if n <= agents_up_to else [])
             for engine in engines:
                 reps = repeats if engine == "vectorized" else max(1, repeats // 2)
                 step_count = steps if engine == "vectorized" else 1
-                before = copy() if engine == "vectorized" else None
+                before = copier.apply(copies) if engine == "vectorized" else None
                 row = _in_fresh_process(n, mode, engine, step_count, reps, settings)
-                if before is not None:  # the copy just before and just after the row
-                    row["copy_gb_s"] = (before + copy()) / 2e9
+                if before is not None:  # the copies just before and just after the row
+                    after = copier.apply(copies)
+                    row["copy_gb_s"] = (before[0] + after[0]) / 2e9
+                    row["copy_one_core_gb_s"] = (before[1] + after[1]) / 2e9
                 rows.append(row)
                 progress(
                     f"{row['cells']:>8} {mode:<10} {engine:<14} step {row['step_s'] * 1e3:9.2f} ms"
@@ -214,15 +227,16 @@ def run_benchmark(
             if row["engine"] == "mesa-idiomatic":  # the peer measures nothing a step
                 measuring = twin["step_s"] * (1.0 - twin["collection_share"])
                 twin["speedup_over_mesa_without_measures"] = row["step_s"] / measuring
-    bandwidth = copier.apply(memory_bandwidth)  # best of five, after the last row
+    bandwidth, one_core = copier.apply(copies, (5,))  # best of five, after the last row
     copier.terminate()
     low = 10**4 if max(sizes + extra) > 10**4 else min(sizes)
     exponents = {m: scaling_exponent(rows, m, "vectorized", low) for m in modes}
     for row in rows:  # against the copy measured beside the row, not the run's last one
         moved = row.get("bytes_per_cell_step")
         rate = row["cell_steps_per_s"]
-        share = None if moved is None else moved * rate / (row["copy_gb_s"] * 1e9)
-        row["bandwidth_share"] = share
+        for key, copy in (("bandwidth_share", "copy_gb_s"),
+                          ("bandwidth_share_one_core", "copy_one_core_gb_s")):  # fmt: skip
+            row[key] = None if moved is None else moved * rate / (row[copy] * 1e9)
     counts = {r["mode"]: r["bytes_per_cell_step"] for r in rows if r.get("bytes_per_cell_step")}
     return {
         "machine": {
@@ -234,6 +248,7 @@ def run_benchmark(
         " every kernel compiled before",
         "compile_s": compile_s,
         "memory_bandwidth_gb_s": bandwidth / 1e9,
+        "memory_bandwidth_one_core_gb_s": one_core / 1e9,
         "bytes_per_cell_step": counts,
         "bytes_per_cell_step_version_1": VERSION_1_BYTES,
         "scaling_exponent_from": low,
@@ -268,10 +283,13 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"numba's kernels compiled (or loaded from its cache) before any timing: "
                      f"{result['compile_s']:.1f} s")  # fmt: skip
     moved = ", ".join(f"{m} {b:.0f}" for m, b in result["bytes_per_cell_step"].items())
-    copies = [r["copy_gb_s"] for r in result["rows"] if r.get("copy_gb_s")]
-    beside = f"; beside the rows {min(copies):.1f} to {max(copies):.1f}" if copies else ""
-    lines.append(f"memory bandwidth (copy): {result['memory_bandwidth_gb_s']:.1f} GB/s after the "
-                 f"last row{beside}; of BW is a row's traffic over the copy beside it")  # fmt: skip
+    beside = [r["copy_gb_s"] for r in result["rows"] if r.get("copy_gb_s")]
+    spread = f"; beside the rows {min(beside):.1f} to {max(beside):.1f}" if beside else ""
+    one_core = result.get("memory_bandwidth_one_core_gb_s")
+    lines.append(f"memory bandwidth (copy on every core): {result['memory_bandwidth_gb_s']:.1f} "
+                 f"GB/s after the last row{spread}"
+                 + (f"; on one core {one_core:.1f}" if one_core else ""))  # fmt: skip
+    lines.append("of BW: a row's traffic over the copy on every core beside it")
     lines.append(f"bytes a cell-step moves, counted pass by pass: {moved}")
     old = result.get("bytes_per_cell_step_version_1")
     shared = [r for r in result["rows"] if r["mode"] == "landscape" and r.get("bandwidth_share")]
@@ -279,7 +297,9 @@ def format_table(result: dict[str, Any]) -> str:
     if old and largest:
         share = largest["bandwidth_share"] * old / largest["bytes_per_cell_step"]
         lines.append(f"landscape at {largest['cells']} cells by version 1's count of {old} bytes: "
-                     f"{share:.0%} of the copy bandwidth")  # fmt: skip
+                     f"{share:.0%} of the copy on every core; by this count, of one core's copy "
+                     f"(the reference until 2026-12-03): "
+                     f"{largest['bandwidth_share_one_core']:.0%}")  # fmt: skip
     exps = ", ".join(f"{m} {e:.2f}" for m, e in result["scaling_exponents"].items())
     lines.append(f"scaling exponent of step time in N (from {result['scaling_exponent_from']} "
                  f"cells): {exps}")  # fmt: skip

@@ -61,23 +61,27 @@ def test_quick_benchmark_reports_every_figure(tmp_path, capsys):
     # the traffic is counted for landscape (traffic.py), not for command's numpy queues
     assert rows[0]["bandwidth_share"] > 0 and rows[3]["bandwidth_share"] is None
     # each row's share is against the copy measured beside it (before and after its process)
+    # (on every core, the kernels' reference, and on one, the reference until 2026-12-03)
     for row in rows:
         assert (row.get("copy_gb_s", 0) > 0) == (row["engine"] == "vectorized")
+        assert (row.get("copy_one_core_gb_s", 0) > 0) == (row["engine"] == "vectorized")
         if row["bandwidth_share"] is not None:
             moved = row["bytes_per_cell_step"] * row["cell_steps_per_s"]
             assert np.isclose(row["bandwidth_share"], moved / (row["copy_gb_s"] * 1e9))
+            share = moved / (row["copy_one_core_gb_s"] * 1e9)
+            assert np.isclose(row["bandwidth_share_one_core"], share)
     assert rows[0]["bytes_per_cell_step"] > result["bytes_per_cell_step_version_1"]
     assert rows[1]["bytes_per_cell_step"] is None  # nor for the per-agent engine
     assert "mesa-frames" in result["peers_not_run"]
     assert result["compile_s"] > 0 and "compiled before" in result["method"]
-    assert result["memory_bandwidth_gb_s"] > 0
+    assert result["memory_bandwidth_gb_s"] > 0 and result["memory_bandwidth_one_core_gb_s"] > 0
     assert result["bytes_per_cell_step"] == {"landscape": rows[0]["bytes_per_cell_step"]}
     assert set(result["scaling_exponents"]) == {"landscape", "command"}
     printed = capsys.readouterr().out
     assert "cell-steps/s" in printed and "scaling exponent" in printed and "x Mesa" in printed
     assert "not run: mesa-frames" in printed and "compiled (or loaded" in printed
     assert "by version 1's count of 543 bytes" in printed
-    assert "copy GB/s" in printed and "beside the rows" in printed
+    assert "copy GB/s" in printed and "beside the rows" in printed and "on one core" in printed
 
 
 def test_benchmark_settings_reach_every_run_and_are_checked_first(tmp_path, capsys):
@@ -103,6 +107,7 @@ def test_the_copy_frees_its_arrays():
 
     before = resident()
     assert memory_bandwidth(megabytes=256, repeats=2) > 0
+    assert memory_bandwidth(megabytes=256, repeats=2, threads=2) > 0  # every core's copy
     assert resident() - before < 64 * 2**20
 
 
