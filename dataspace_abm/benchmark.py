@@ -194,7 +194,6 @@ def run_benchmark(
     # The copy runs in a process of its own: a row's process starts its peak memory at this
     # one's peak (Linux hands a spawned child its parent's), so the rows' peaks stay theirs.
     copier = mp.get_context("spawn").Pool(1)
-
     for n in [*sizes, *extra]:
         for mode in modes if n in sizes else ["landscape"]:
             engines = ["vectorized"] + (["agents"] if n <= agents_up_to else [])
