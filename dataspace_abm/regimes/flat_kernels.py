@@ -167,23 +167,13 @@ def _dead_zone2(r0, r1, width, still, w):
 
 
 @njit(cache=True, inline="always")
-def _in_sums2(i, first, deg, w_edge, recv_m, recv_b, held_m, held_b, delta, wb, still_m, still_b):
-    """The consensus sums of one cell of 1 to 8 in-edges, two dimensions, in scalars: the
-    first term plus the rest in order (what ``np.add.reduceat`` does below 9 rows)."""
-    h0, h1, g0, g1 = held_m[i, 0], held_m[i, 1], held_b[i, 0], held_b[i, 1]
-    w = w_edge[first]
-    fm0, fm1 = _dead_zone2(recv_m[first, 0] - h0, recv_m[first, 1] - h1, delta, still_m, w)
-    fb0, fb1 = _dead_zone2(recv_b[first, 0] - g0, recv_b[first, 1] - g1, wb, still_b, w)
-    rm0 = rm1 = rb0 = rb1 = -0.0  # x + -0.0 == x: one edge gives its term alone
-    for e in range(first + 1, first + deg):
-        w = w_edge[e]
-        a0, a1 = _dead_zone2(recv_m[e, 0] - h0, recv_m[e, 1] - h1, delta, still_m, w)
-        c0, c1 = _dead_zone2(recv_b[e, 0] - g0, recv_b[e, 1] - g1, wb, still_b, w)
-        rm0 += a0
-        rm1 += a1
-        rb0 += c0
-        rb1 += c1
-    return fm0 + rm0, fm1 + rm1, fb0 + rb0, fb1 + rb1
+def _edge_terms2(m0, m1, b0, b1, h0, h1, g0, g1, w, delta, wb, still_m, still_b):
+    """One in-edge's consensus terms in two dimensions, in scalars (an array handed to an
+    inlined function is reference-counted at each call: landscape_kernels): the received
+    estimate ``(m0, m1)`` and price ``(b0, b1)`` against what the cell holds of them."""
+    fm0, fm1 = _dead_zone2(m0 - h0, m1 - h1, delta, still_m, w)
+    fb0, fb1 = _dead_zone2(b0 - g0, b1 - g1, wb, still_b, w)
+    return fm0, fm1, fb0, fb1
 
 
 @njit(cache=True)
@@ -207,10 +197,23 @@ def price_block(
     for i in range(start, stop):
         first, deg = in_starts[i], in_ends[i] - in_starts[i]
         if d == 2 and 1 <= deg <= 8:  # the common case, in registers
-            sum_m[0], sum_m[1], sum_b[0], sum_b[1] = _in_sums2(
-                i, first, deg, w_edge, recv_m, recv_b, held_m, held_b, delta, price_delta,
-                still_m, still_b,
+            # the first term plus the rest in order (np.add.reduceat below 9 rows)
+            h0, h1, g0, g1 = held_m[i, 0], held_m[i, 1], held_b[i, 0], held_b[i, 1]
+            fm0, fm1, fb0, fb1 = _edge_terms2(
+                recv_m[first, 0], recv_m[first, 1], recv_b[first, 0], recv_b[first, 1],
+                h0, h1, g0, g1, w_edge[first], delta, price_delta, still_m, still_b,
             )  # fmt: skip
+            rm0 = rm1 = rb0 = rb1 = -0.0  # x + -0.0 == x: one edge gives its term alone
+            for e in range(first + 1, first + deg):
+                a0, a1, c0, c1 = _edge_terms2(
+                    recv_m[e, 0], recv_m[e, 1], recv_b[e, 0], recv_b[e, 1], h0, h1, g0, g1,
+                    w_edge[e], delta, price_delta, still_m, still_b,
+                )  # fmt: skip
+                rm0 += a0
+                rm1 += a1
+                rb0 += c0
+                rb1 += c1
+            sum_m[0], sum_m[1], sum_b[0], sum_b[1] = fm0 + rm0, fm1 + rm1, fb0 + rb0, fb1 + rb1
         else:
             for e in range(first, first + deg):
                 w = w_edge[e]
@@ -236,10 +239,11 @@ def price_block(
             b[i, k], tilt[i, k] = price, price
             before = mu[i, k]
             # base.filter_cells and _move, as landscape_kernels.filter_block
-            ok, mk = sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain)
+            ok, mk = sense_and_estimate(x[i, k], mu[i, k], a[i, k], noise[i, k], noise_sd, gain)
             p = ((pe * eta[i, k] + price) + ph * h[i, k]) / (pe + ph)
+            noise_ik = process[i, k] if has_process else 0.0
             ak, bounded = act_within_bounds(
-                x, process, i, k, p, mk, k_a, a_max, drift, process_sd, x_min, x_max, has_process
+                x[i, k], noise_ik, p, mk, k_a, a_max, drift, process_sd, x_min, x_max, has_process
             )
             o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, mk, p, ak, bounded
             a2 += ak * ak
@@ -275,16 +279,6 @@ def gossip_senders(
     return sent.sum()
 
 
-@njit(cache=True, inline="always")
-def _moved(new, last, i, limit2):
-    """``equations.moved`` for row ``i``."""
-    dist = 0.0
-    for k in range(new.shape[1]):
-        v = new[i, k] - last[i, k]
-        dist += v * v
-    return dist > limit2
-
-
 @njit(cache=True)
 def senders_block(
     m, t_est, b, sent_m, sent_t, sent_b, held_m, held_b, gossiped_at, alive, receivers,
@@ -294,10 +288,20 @@ def senders_block(
     d = m.shape[1]
     sent = 0
     for i in range(start, stop):
+        moved_m = moved_t = moved_b = 0.0  # equations.moved of each, in the row's loop
+        for k in range(d):
+            v_m, v_t, v_b = (
+                m[i, k] - sent_m[i, k],
+                t_est[i, k] - sent_t[i, k],
+                b[i, k] - sent_b[i, k],
+            )
+            moved_m += v_m * v_m
+            moved_t += v_t * v_t
+            moved_b += v_b * v_b
         send = (
-            _moved(m, sent_m, i, delta2)
-            or _moved(t_est, sent_t, i, delta2)
-            or _moved(b, sent_b, i, price_delta2)
+            moved_m > delta2
+            or moved_t > delta2
+            or moved_b > price_delta2
             or (fair and step - gossiped_at[i] >= refresh_every)
         )
         if send and fair:  # as in Flat.send: the refresh clock runs for the departed too

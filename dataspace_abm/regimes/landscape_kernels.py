@@ -72,27 +72,31 @@ def landscape_cells_step(
     return action, living
 
 
-# Inlined into the filter kernels here, in cell_kernels.py and in flat_kernels.py. Numba's
-# cache does not see a change in a function a cached kernel inlines: after changing one of
-# these two, delete the caches (dataspace_abm/regimes/__pycache__/*.nbi, *.nbc).
+# Inlined into the filter kernels here and in flat_kernels.py. They take scalars, not the
+# arrays and an index: an array handed to an inlined function is reference-counted at each
+# call, and that kept the filter kernel at a third of its speed (35-40 against 10-12 ms on
+# one core at 10^6 cells, the same numbers). Numba's cache does not see a change in a
+# function a cached kernel inlines: after changing one of these two, delete the caches
+# (dataspace_abm/regimes/__pycache__/*.nbi, *.nbc).
 @njit(cache=True, inline="always")
-def sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain):
-    """Component ``k`` of row ``i``: the observation and the filtered estimate
-    (``equations.filter_update``): predict ``mu + a``, weigh the observation by ``gain``."""
-    ok = x[i, k] + noise_sd * noise[i, k]
-    predicted = mu[i, k] + a[i, k]
+def sense_and_estimate(x, mu, a, noise, noise_sd, gain):
+    """One component of a row, from its state ``x``, estimate ``mu``, last action ``a`` and
+    sensing noise: the observation and the filtered estimate (``equations.filter_update``):
+    predict ``mu + a``, weigh the observation by ``gain``."""
+    ok = x + noise_sd * noise
+    predicted = mu + a
     return ok, predicted + gain * (ok - predicted)
 
 
 @njit(cache=True, inline="always")
-def act_within_bounds(x, process, i, k, p, m, k_a, a_max, drift, process_sd, lo, hi, noisy):
-    """Component ``k`` of row ``i``: the action toward ``p`` from ``m`` (``act_toward``)
-    and the state it leads to (``base._move``); returns (the move the bounds allowed,
-    the new state)."""
+def act_within_bounds(x, process, p, m, k_a, a_max, drift, process_sd, lo, hi, noisy):
+    """One component of a row, from its state ``x`` and process noise: the action toward
+    ``p`` from ``m`` (``act_toward``) and the state it leads to (``base._move``); returns
+    (the move the bounds allowed, the new state)."""
     ak = min(max(k_a * (p - m), -a_max), a_max)
-    xk = (x[i, k] + ak) + drift
+    xk = (x + ak) + drift
     if noisy:
-        xk = xk + process_sd * process[i, k]
+        xk = xk + process_sd * process
     bounded = min(max(xk, lo), hi)
     return ak + (bounded - xk), bounded  # the move a bound allowed: what the next adds
 
@@ -143,15 +147,16 @@ def filter_block(
         pe, ph = pi_eta[i], pi_h[i]
         a2 = 0.0
         for k in range(d):
-            ok, m = sense_and_estimate(x, mu, a, noise, i, k, noise_sd, gain)
+            ok, m = sense_and_estimate(x[i, k], mu[i, k], a[i, k], noise[i, k], noise_sd, gain)
             if toward == LANDSCAPE:
                 p = ((pe * eta[i, k] + tilt[i, k]) + ph * h[i, k]) / (pe + ph)
             elif toward == GIVEN:
                 p = eta[i, k]
             else:
                 p = (ph * h[i, k]) / ph
+            noise_ik = process[i, k] if has_process else 0.0
             ak, bounded = act_within_bounds(
-                x, process, i, k, p, m, k_a, a_max, drift, process_sd, x_min, x_max, has_process
+                x[i, k], noise_ik, p, m, k_a, a_max, drift, process_sd, x_min, x_max, has_process
             )
             o[i, k], mu[i, k], pref[i, k], a[i, k], x[i, k] = ok, m, p, ak, bounded
             a2 += ak * ak
