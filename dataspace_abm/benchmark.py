@@ -39,7 +39,7 @@ SIZES: dict[int, tuple[int, int, int]] = {
 # Bytes of the cell arrays a landscape cell-step moved by the count of 2026-11-28 (version
 # 1's kernel: it read neither the variance, the action nor the tilt, and wrote no preferred
 # state): kept to report the share that count gives. The benchmark's own count is
-# traffic.bytes_per_cell_step, pass by pass from the model's arrays (607 bytes at d = 2).
+# traffic.bytes_per_cell_step, pass by pass from the model's arrays (590 bytes at d = 2).
 VERSION_1_BYTES = 16 + (97 + 64) + (49 + 40) + (17 + 57) + (33 + 40) + (105 + 17) + 8
 
 

@@ -54,9 +54,11 @@ def _measures(model: HolarchyModel, a: dict[str, np.ndarray]) -> list[Pass]:
     eta, pi_eta, tilt, seen = model.regime.summary_landscape()
     summary = {**_pick(a, "load alive x h o mu pi_h"), "eta": eta, "pi_eta": pi_eta}
     summary.update(tilt=tilt, landscape_time=seen)
+    measures = [Pass("per-step summary", "summary_block", summary, {})]
+    if model.p["d"] != 2:  # in two dimensions the summary sums the states in its own loop
+        measures.append(Pass("its sum of the states, a second loop", "", _pick(a, "x alive"), {}))
     return [
-        Pass("per-step summary", "summary_block", summary, {}),
-        Pass("its sum of the states, a second loop", "", _pick(a, "x alive"), {}),
+        *measures,
         Pass("the organs' observed means", "living_sums", _pick(a, "x alive"), {}),
         Pass("load counters reset", "", {}, _pick(a, "load")),
     ]

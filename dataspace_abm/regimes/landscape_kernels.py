@@ -319,6 +319,11 @@ def summary_block(
 ):  # fmt: skip
     """:func:`cells_summary` over rows ``start`` to ``stop``, on one core."""
     d = x.shape[1]
+    if d == 2:
+        return summary_block2(
+            x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time,
+            lo, hi, start, stop,
+        )  # fmt: skip
     niche = 0.0
     gap = 0.0
     seen = 0.0
@@ -359,6 +364,49 @@ def summary_block(
     return sum_x, niche, gap, free, seen, living, max_load
 
 
+@njit(cache=True)
+def summary_block2(
+    x, h, o, mu, eta, pi_eta, tilt, pi_h, pi_o, alive, load, shift, landscape_time, lo, hi,
+    start, stop
+):  # fmt: skip
+    """:func:`summary_block` in two dimensions: the same operations in the same order, in
+    scalars, and the sum of the states in the same loop (0.0 + a == a, so a sum started at
+    its first term is the sum started at zero). 9.5-9.8 against 11.3-12.9 ms on one core at
+    10^6 cells."""
+    niche = 0.0
+    gap = 0.0
+    seen = 0.0
+    free = 0.0
+    living = 0
+    max_load = 0
+    sum_x0 = sum_x1 = 0.0
+    s0, s1 = shift[0], shift[1]
+    for i in range(start, stop):
+        if load[i] > max_load:
+            max_load = load[i]
+        if not alive[i]:
+            continue
+        living += 1
+        seen += landscape_time[i]
+        ph = pi_h[i]
+        x0, x1, h0, h1, m0, m1 = x[i, 0], x[i, 1], h[i, 0], h[i, 1], mu[i, 0], mu[i, 1]
+        v0, v1 = x0 - h0, x1 - h1
+        a0, a1 = o[i, 0] - m0, o[i, 1] - m1
+        b0, b1 = m0 - eta[i, 0], m1 - eta[i, 1]
+        e0, e1 = m0 - (h0 + tilt[i, 0] / ph), m1 - (h1 + tilt[i, 1] / ph)
+        g0 = x0 - min(max(h0 + s0 / ph, lo), hi)
+        g1 = x1 - min(max(h1 + s1 / ph, lo), hi)
+        niche += np.sqrt(v0 * v0 + v1 * v1)
+        gap += np.sqrt(g0 * g0 + g1 * g1)
+        e_o, e_eta, e_h = a0 * a0 + a1 * a1, b0 * b0 + b1 * b1, e0 * e0 + e1 * e1
+        free += (0.5 * pi_o * e_o + 0.5 * pi_eta[i] * e_eta) + 0.5 * ph * e_h
+        sum_x0 += x0
+        sum_x1 += x1
+    sum_x = np.zeros(2)
+    sum_x[0], sum_x[1] = sum_x0, sum_x1
+    return sum_x, niche, gap, free, seen, living, max_load
+
+
 @njit(cache=True, parallel=True)
 def coarse_grain_cells(reported, report_time, alive, starts, ends, x, info_time):
     """Each organ's state and information time: the means over its living cells of their
@@ -367,18 +415,30 @@ def coarse_grain_cells(reported, report_time, alive, starts, ends, x, info_time)
     n_parents, d = x.shape
     for j in prange(n_parents):
         count = 0.0
-        total = np.zeros(d)
         seen = 0.0
-        for i in range(starts[j], ends[j]):
-            if alive[i]:
-                count += 1.0
-                seen += report_time[i]
+        if d == 2:  # the same sums in registers, and no array a parent
+            t0 = t1 = 0.0
+            for i in range(starts[j], ends[j]):
+                if alive[i]:
+                    count += 1.0
+                    seen += report_time[i]
+                    t0 += reported[i, 0]
+                    t1 += reported[i, 1]
+            if count > 0:
+                x[j, 0], x[j, 1] = t0 / count, t1 / count
+                info_time[j] = seen / count
+        else:
+            total = np.zeros(d)
+            for i in range(starts[j], ends[j]):
+                if alive[i]:
+                    count += 1.0
+                    seen += report_time[i]
+                    for k in range(d):
+                        total[k] += reported[i, k]
+            if count > 0:
                 for k in range(d):
-                    total[k] += reported[i, k]
-        if count > 0:
-            for k in range(d):
-                x[j, k] = total[k] / count
-            info_time[j] = seen / count
+                    x[j, k] = total[k] / count
+                info_time[j] = seen / count
 
 
 NONE_BOOL = np.zeros(0, dtype=np.bool_)

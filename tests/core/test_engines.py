@@ -144,6 +144,19 @@ def test_kernel_blocks_do_not_touch_the_random_numbers(mode):
     pd.testing.assert_frame_equal(tables[0], want, check_exact=False, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("d", [1, 3])
+@pytest.mark.parametrize("mode", ["landscape", "flat", "autonomous"])
+def test_kernels_in_other_dimensions_give_the_numpy_engines_run(mode, d):
+    """The kernels take a path of their own in two dimensions (the default; sums kept in
+    scalars); in one and in three, at 10^5 cells (two blocks, the organs' sums compiled),
+    they still give the numpy engine's run, to 1e-9."""
+    ref = HolarchyModel(rng=6, mode=mode, engine="numpy", d=d, **KERNEL_BLOCKS_ONLY)
+    vec = HolarchyModel(rng=6, mode=mode, d=d, **KERNEL_BLOCKS_ONLY)
+    pd.testing.assert_frame_equal(vec.run(6), ref.run(6), check_exact=False, rtol=1e-9, atol=1e-9)
+    for level_a, level_b in zip(vec.state.levels, ref.state.levels, strict=True):
+        np.testing.assert_allclose(level_a.x, level_b.x, rtol=1e-9, atol=1e-9)
+
+
 def test_blocks_give_the_same_numbers_with_one_thread_or_two():
     import numba
 
