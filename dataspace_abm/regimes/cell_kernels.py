@@ -35,6 +35,15 @@ def view_moments_block(view_h, pi_h, alive, start, stop):
     d = view_h.shape[1]
     sum_h = np.zeros(d)
     sum_inv = 0.0
+    if d == 2:  # the same sums in registers (landscape_kernels.summary_block2)
+        h0 = h1 = 0.0
+        for i in range(start, stop):
+            if alive[i]:
+                h0 += view_h[i, 0]
+                h1 += view_h[i, 1]
+                sum_inv += 1.0 / pi_h[i]
+        sum_h[0], sum_h[1] = h0, h1
+        return sum_h, sum_inv
     for i in range(start, stop):
         if alive[i]:
             for k in range(d):
@@ -76,6 +85,25 @@ def plan_block(
     d = view_h.shape[1]
     total = np.zeros(d)
     living = 0
+    if d == 2:  # the same operations in scalars, the sums in registers
+        shift0, shift1 = shift[0], shift[1]
+        total0 = total1 = 0.0
+        for i in range(start, stop):
+            inv = 1.0 / pi_h[i]
+            s0 = min(max(view_h[i, 0] + shift0 * inv, lo), hi)
+            s1 = min(max(view_h[i, 1] + shift1 * inv, lo), hi)
+            setpoint[i, 0], setpoint[i, 1] = s0, s1
+            v0, v1 = s0 - sent_order[i, 0], s1 - sent_order[i, 1]
+            dist = v0 * v0 + v1 * v1  # 0.0 + a == a: the sum of the loop below
+            if alive[i]:
+                living += 1
+                total0 += s0
+                total1 += s1
+                due = step - ordered_at[i] >= refresh_every
+                if (dist > delta2 or due) and pending_out[i] < 0:
+                    pending_out[i] = step
+        total[0], total[1] = total0, total1
+        return total, living
     for i in range(start, stop):
         inv = 1.0 / pi_h[i]
         dist = 0.0

@@ -145,7 +145,7 @@ def test_kernel_blocks_do_not_touch_the_random_numbers(mode):
 
 
 @pytest.mark.parametrize("d", [1, 3])
-@pytest.mark.parametrize("mode", ["landscape", "flat", "autonomous"])
+@pytest.mark.parametrize("mode", ["landscape", "command", "flat", "autonomous"])
 def test_kernels_in_other_dimensions_give_the_numpy_engines_run(mode, d):
     """The kernels take a path of their own in two dimensions (the default; sums kept in
     scalars); in one and in three, at 10^5 cells (two blocks, the organs' sums compiled),
