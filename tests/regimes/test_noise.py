@@ -53,10 +53,14 @@ def test_a_strided_array_is_refused_as_numpy_refuses_it() -> None:
         noise.fill_normals(np.random.default_rng(3), out)
 
 
-def test_blocks_are_drawn_from_their_own_generators_on_every_core() -> None:
+@pytest.mark.parametrize(
+    ("blocks", "d"), [(2, 2), (noise.GROUP, 1), (noise.GROUP + 1, 2), (2 * noise.GROUP + 3, 3)]
+)
+def test_blocks_are_drawn_from_their_own_generators_on_every_core(blocks: int, d: int) -> None:
     """From two blocks each block's rows are its own generator's numbers, its seed drawn
-    from the model's generator: what one thread drawing block after block gives."""
-    n, d = 2 * noise.BLOCK_ROWS + 1234, 2
+    from the model's generator: what one thread drawing block after block gives, also
+    past one group of blocks (the last group padded with empty ones)."""
+    n = blocks * noise.BLOCK_ROWS + 1234
     got = noise.normal_rows(np.random.default_rng(11), n, d)
     rng = np.random.default_rng(11)
     seeds = rng.integers(2**63, size=n // noise.BLOCK_ROWS)
