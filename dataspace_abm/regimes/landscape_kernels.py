@@ -373,12 +373,8 @@ def summary_block2(
     scalars, and the sum of the states in the same loop (0.0 + a == a, so a sum started at
     its first term is the sum started at zero). 9.5-9.8 against 11.3-12.9 ms on one core at
     10^6 cells."""
-    niche = 0.0
-    gap = 0.0
-    seen = 0.0
-    free = 0.0
-    living = 0
-    max_load = 0
+    niche = gap = seen = free = 0.0
+    living = max_load = 0
     sum_x0 = sum_x1 = 0.0
     s0, s1 = shift[0], shift[1]
     for i in range(start, stop):
