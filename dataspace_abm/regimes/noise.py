@@ -37,9 +37,7 @@ def _fill_blocks(generators, out: np.ndarray, edges: np.ndarray) -> None:
     started then shared the two cores with them (the noise of 10^6 cells in 7.1-7.6 ms a
     step against 4.6-5.2 now, the same numbers)."""
     for b in prange(len(generators)):
-        rng = generators[b]
-        for i in range(edges[b], edges[b + 1]):
-            out[i] = rng.standard_normal()
+        _fill(generators[b], out[edges[b] : edges[b + 1]])
 
 
 def fill_normals(rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
