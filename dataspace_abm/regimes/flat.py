@@ -264,8 +264,10 @@ def upstream_edges(graph: LateralGraph, gateway: np.ndarray, alive: np.ndarray) 
     search do not depend on its order); a smaller model never loads the compiled code."""
     if alive.size < 2 * BLOCK_ROWS:
         return _upstream_by_levels(graph, gateway, alive)
-    g, out_dst = graph, graph.dst[graph.by_src]  # each cell's out-neighbours, side by side
-    return F.upstream_edges(g.in_starts, g.in_ends, g.src, g.out_starts, out_dst, gateway, alive)
+    # every link runs both ways, so a cell's out-neighbours, in order, are its senders
+    # (``src`` by receiver): no gather of the receivers by sender (50-100 ms at 10^6 cells)
+    g = graph
+    return F.upstream_edges(g.in_starts, g.in_ends, g.src, g.out_starts, g.src, gateway, alive)
 
 
 def _upstream_by_levels(graph: LateralGraph, gateway: np.ndarray, alive: np.ndarray):

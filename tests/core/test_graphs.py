@@ -120,6 +120,9 @@ def test_by_receiver_sorts_as_lexsort_does(n, pairs):
         np.testing.assert_array_equal(got_dst, dst[order])
         np.testing.assert_array_equal(deg, np.bincount(dst, minlength=n))
         np.testing.assert_array_equal(by_src, np.argsort(got_src, kind="stable"))
+        # each link both ways: every node's receivers, by sender, are its senders in order
+        # (flat.upstream_edges searches its out-neighbours in ``src``)
+        np.testing.assert_array_equal(got_dst[by_src], got_src)
         want = 1.0 / (1.0 + np.maximum(deg[got_src], deg[got_dst]))
         np.testing.assert_array_equal(metropolis_weights(got_src, got_dst, deg), want)
 
