@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ..core.prefetch import AHEAD, prefetch_row
 from .landscape_kernels import act_within_bounds, sense_and_estimate
 
 
@@ -351,12 +352,15 @@ def receivers_block(
     has_loss = lost.shape[0] == src.shape[0]
     total = 0.0
     living = 0
+    edges = src.shape[0]
     for i in range(start, stop):
         if not alive[i]:
             continue
         arrived = 0
         age = 0.0
         for e in range(in_starts[i], in_ends[i]):
+            if e + AHEAD < edges:  # the sender's row of a later edge: the misses overlap
+                prefetch_row(outbox, src[e + AHEAD])
             s = src[e]
             if outbox[s, 3 * d] == now and not (has_loss and lost[e]):
                 for k in range(d):
