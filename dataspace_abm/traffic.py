@@ -108,14 +108,15 @@ def _flat(model: HolarchyModel, a: dict[str, np.ndarray]) -> list[Pass]:
     a.update(src=graph.src)
     upstream_row = e.recv_t[: model.holarchy.n_cells]  # one in-edge's row a cell: its bytes
     return [
+        # the books (sent_*, held_*) are columns of the outbox: its rows are what is read
         Pass("price step: consensus, dual ascent, sense, filter, act", "price_block",
-             {**_pick(a, "in_starts in_ends w_edge recv_m recv_b held_m held_b m b t_est"
+             {**_pick(a, "in_starts in_ends w_edge recv_m recv_b outbox m b t_est"
                          " upstream gateway var x mu a noise eta pi_eta h pi_h alive"),
               "recv_t (the upstream edge's row)": upstream_row},
              _pick(a, "b tilt o mu pref a x m t_est var")),
         Pass("gossip: senders", "senders_block",
-             _pick(a, "m t_est b sent_m sent_t sent_b gossiped_at alive receivers load"),
-             _pick(a, "sent_m sent_t sent_b held_m held_b outbox gossiped_at load")),
+             _pick(a, "m t_est b outbox gossiped_at alive receivers load"),
+             _pick(a, "outbox gossiped_at load")),
         Pass("gossip: receivers", "receivers_block",
              _pick(a, "in_starts in_ends alive src outbox recv_time load"),
              _pick(a, "recv_m recv_t recv_b recv_time load")),

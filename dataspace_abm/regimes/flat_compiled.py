@@ -6,15 +6,21 @@ The kernels (``flat_kernels``) run only for a whole cell level of two blocks or 
 one-hop message may be written straight into its mailbox (``Network.direct(1)``: version
 1's protocol, or the fair network with no capacity and ``hop_latency`` at most 1). Then
 the delay line would deliver the gossip at ``deliver(t + 1)``, after every phase of the
-step and before anything reads it, so writing it while it is sent changes nothing. Every
+step and before anything reads it, so writing it while it is sent changes nothing; and
+what a cell sent is then what its neighbours hold of it, both kept in its outbox row. Every
 other case runs the numpy code of ``Flat`` unchanged: small models keep numpy's pairwise
 sums (the recorded golden tables compare exactly) and never start numba's threading layer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
+from ..core.state import State
+from ..core.structure import Holarchy
 from . import flat_kernels as F
 from . import landscape_kernels as K
 from .base import StepInputs
@@ -30,6 +36,25 @@ class CompiledFlat(CompiledCells, Flat):
     _age: tuple | None = None  # (step, sum of living cells' mean ages, living cells)
     _living: tuple | None = None  # (living cells, in-edge weights, living out-neighbours)
     compiled_calls = 0  # how many phases took the kernels (for the tests)
+
+    def __init__(
+        self, params: Mapping[str, Any], state: State, holarchy: Holarchy, rng: np.random.Generator
+    ) -> None:
+        super().__init__(params, state, holarchy, rng)
+        if self._fast(0, slice(0, state.levels[0].n)):
+            self._keep_books_in_outbox()
+
+    def _keep_books_in_outbox(self) -> None:
+        """What each cell sent and what its neighbours hold of it are its outbox row: with
+        every message straight into its mailboxes they are the same numbers, so
+        ``sent_m, sent_t, sent_b`` and ``held_m, held_b`` become views of the outbox's
+        columns, and a cell that sends writes one cache line, not six arrays' rows (the
+        price step and the senders: 44.0 against 49.5 ms at 10^6 cells, docs/performance.md)."""
+        e, box = self.arrays, self.outbox
+        d = e.m.shape[1]
+        box[:, :d], box[:, d : 2 * d], box[:, 2 * d : 3 * d] = e.sent_m, e.sent_t, e.sent_b
+        e.sent_m, e.sent_t, e.sent_b = box[:, :d], box[:, d : 2 * d], box[:, 2 * d : 3 * d]
+        e.held_m, e.held_b = e.sent_m, e.sent_b
 
     @property
     def still(self) -> tuple[float, float]:
@@ -91,9 +116,8 @@ class CompiledFlat(CompiledCells, Flat):
             return super().send(level, rows, inputs)
         e, gr, net, cells = self.arrays, self.graph, self.network, self.state.levels[0]
         args = (
-            e.m, e.t, e.b, e.sent_m, e.sent_t, e.sent_b, e.held_m, e.held_b,
-            self.gossiped_at, cells.alive, self.living_links()[1], cells.load, self.outbox,
-            self.g.delta * self.g.delta, self.price_delta * self.price_delta,
+            e.m, e.t, e.b, self.gossiped_at, cells.alive, self.living_links()[1], cells.load,
+            self.outbox, self.g.delta * self.g.delta, self.price_delta * self.price_delta,
             inputs.step, net.fair, net.refresh_every if net.fair else NEVER,
         )  # fmt: skip
         sent = K.on_cores(F.gossip_senders, F.senders_block, args, self.blocks)

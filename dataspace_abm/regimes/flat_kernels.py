@@ -280,30 +280,29 @@ def price_block(
 
 @njit(cache=True, parallel=True)
 def gossip_senders(
-    m, t_est, b, sent_m, sent_t, sent_b, held_m, held_b, gossiped_at, alive, receivers,
-    load, outbox, delta2, price_delta2, step, fair, refresh_every, bounds,
+    m, t_est, b, gossiped_at, alive, receivers, load, outbox, delta2, price_delta2, step,
+    fair, refresh_every, bounds,
 ):  # fmt: skip
     """Send-on-delta of each cell's (m, t, b), and the refresh of one not sent for
-    ``refresh_every`` steps; keeps the sender's books (what it sent, what its neighbours
-    hold of it), counts a message per living receiver (``receivers``: per cell, its
-    living out-neighbours) on the sender's load, and puts the message in the sender's row
-    of ``outbox`` (m, t, b, then the step: one cache line for the receivers to read);
-    returns the messages sent."""
+    ``refresh_every`` steps. A cell's outbox row holds its last message (m, t, b, then the
+    step: one cache line for the receivers to read), which is also its books: what it sent
+    and what its neighbours hold of it (``CompiledFlat.outbox``). Counts a message per
+    living receiver (``receivers``: per cell, its living out-neighbours) on the sender's
+    load; returns the messages sent."""
     count = bounds.size - 1
     sent = np.zeros(count, dtype=np.int64)
     for c in prange(count):
         sent[c] = senders_block(
-            m, t_est, b, sent_m, sent_t, sent_b, held_m, held_b, gossiped_at, alive,
-            receivers, load, outbox, delta2, price_delta2, step, fair, refresh_every,
-            bounds[c], bounds[c + 1],
+            m, t_est, b, gossiped_at, alive, receivers, load, outbox, delta2, price_delta2,
+            step, fair, refresh_every, bounds[c], bounds[c + 1],
         )  # fmt: skip
     return sent.sum()
 
 
 @njit(cache=True)
 def senders_block(
-    m, t_est, b, sent_m, sent_t, sent_b, held_m, held_b, gossiped_at, alive, receivers,
-    load, outbox, delta2, price_delta2, step, fair, refresh_every, start, stop,
+    m, t_est, b, gossiped_at, alive, receivers, load, outbox, delta2, price_delta2, step,
+    fair, refresh_every, start, stop,
 ):  # fmt: skip
     """:func:`gossip_senders` over cells ``start`` to ``stop``, on one core."""
     d = m.shape[1]
@@ -312,9 +311,9 @@ def senders_block(
         moved_m = moved_t = moved_b = 0.0  # equations.moved of each, in the row's loop
         for k in range(d):
             v_m, v_t, v_b = (
-                m[i, k] - sent_m[i, k],
-                t_est[i, k] - sent_t[i, k],
-                b[i, k] - sent_b[i, k],
+                m[i, k] - outbox[i, k],
+                t_est[i, k] - outbox[i, d + k],
+                b[i, k] - outbox[i, 2 * d + k],
             )
             moved_m += v_m * v_m
             moved_t += v_t * v_t
@@ -330,8 +329,6 @@ def senders_block(
         if not (send and alive[i]):
             continue
         for k in range(d):
-            sent_m[i, k], sent_t[i, k], sent_b[i, k] = m[i, k], t_est[i, k], b[i, k]
-            held_m[i, k], held_b[i, k] = m[i, k], b[i, k]
             outbox[i, k], outbox[i, d + k], outbox[i, 2 * d + k] = m[i, k], t_est[i, k], b[i, k]
         outbox[i, 3 * d] = step
         load[i] += receivers[i]
